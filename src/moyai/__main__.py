@@ -1,0 +1,3 @@
+from moyai.cli import main
+
+main()

@@ -1,0 +1,96 @@
+"""The demo 協議会: three synthetic municipalities with real 全国地方公共団体コード.
+
+The codes and names are real; every person and record in the demo is synthetic.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from moyai.platform import services
+from moyai.platform.audit import Actor, acting_as, audit_record
+from moyai.platform.models import MUNICIPAL_ROLES, AuditAction, Municipality, Role, StaffUser
+from moyai.platform.outbox import emit
+from moyai.platform.tenancy import tenant_context
+
+COUNCIL = "湘南町村クラウド協議会（デモ）"
+MUNICIPALITIES = [("143014", "葉山町"), ("143219", "寒川町"), ("143413", "大磯町")]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    municipality: str
+    roles: str
+
+
+@dataclass(frozen=True)
+class DemoSeed:
+    created: bool
+    password: str
+    totp_key_hex: str
+    logins: list[DemoLogin]
+
+
+def demo_username(code: str, role: Role) -> str:
+    return f"{code}-{role.value}"
+
+
+@transaction.atomic
+def seed_demo(*, password: str | None = None) -> DemoSeed:
+    """Create the demo 協議会 once; later calls return what exists. All demo staff share one
+    TOTP key so a visitor registers a single authenticator entry."""
+    existing = StaffUser.objects.filter(username="operator").first()
+    logins = [
+        DemoLogin(demo_username(code, role), name, role.label)
+        for code, name in MUNICIPALITIES for role in MUNICIPAL_ROLES
+    ] + [DemoLogin("operator", "（基盤運用）", Role.OPERATOR.label)]
+    if existing is not None:
+        device = TOTPDevice.objects.get(user=existing)
+        return DemoSeed(False, "", device.key, logins)
+
+    password = password or f"moyai-{secrets.token_hex(4)}-demo"
+    key = secrets.token_hex(20)
+    council = services.council_get_or_create(name=COUNCIL)
+    municipalities: list[Municipality] = []
+    for code, name in MUNICIPALITIES:
+        municipalities.append(services.municipality_create(code=code, name=name, council=council))
+    staff: list[StaffUser] = []
+    for m in municipalities:
+        for role in MUNICIPAL_ROLES:
+            new = services.staff_create(
+                municipality=m, username=demo_username(m.code, role), password=password,
+                roles=[role], display_name=f"{m.name} {role.label}担当",
+                department=f"{role.label}課" if role is not Role.ADMIN else "総務課",
+            )
+            staff.append(new.user)
+    services.staff_create(municipality=None, username="operator", password=password,
+                          roles=[Role.OPERATOR], display_name="基盤運用担当")
+    TOTPDevice.objects.update(key=key)
+
+    # A 応援 grant from the first town to a disaster officer of the second, as in a drill.
+    host, helper_town = municipalities[0], municipalities[1]
+    admin = StaffUser.objects.get(username=demo_username(host.code, Role.ADMIN))
+    now = timezone.now()
+    with acting_as(Actor(username=admin.username, user_id=admin.pk, channel="cli",
+                         municipality_code=host.code)):
+        services.support_grant_create(
+            host=host, granted_by=admin,
+            grantee_username=demo_username(helper_town.code, Role.DISASTER),
+            roles=[Role.DISASTER], reason="防災訓練（デモ）", starts_at=now,
+            expires_at=now + timedelta(days=7),
+        )
+    for m in municipalities:
+        with tenant_context(m), acting_as(Actor(username="cli:demo", channel="cli",
+                                                municipality_code=m.code)):
+            audit_record(action=AuditAction.CREATE, target_type="municipality",
+                         target_id=m.code, purpose="デモ環境の作成")
+            emit(type="platform.municipality.joined", subject_type="municipality",
+                 subject_id=m.code, payload={"council": council.name})
+    return DemoSeed(True, password, key, logins)

@@ -1,0 +1,53 @@
+"""``moyai demo``: migrate the SQLite database, create the demo 協議会, print logins, serve."""
+
+from __future__ import annotations
+
+import base64
+from argparse import ArgumentParser
+from typing import Any
+
+import segno
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from moyai.platform.demo import seed_demo
+
+
+class Command(BaseCommand):
+    help = "デモ環境を作成して起動します (create the demo and run it on http://127.0.0.1:8000/)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--addr", default="127.0.0.1:8000")
+        parser.add_argument("--no-serve", action="store_true", help="作成だけして起動しない")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if settings.ENV == "production":
+            raise CommandError("moyai demo は MOYAI_ENV=demo で実行してください")
+        call_command("migrate", verbosity=0, interactive=False)
+        seed = seed_demo()
+        secret = base64.b32encode(bytes.fromhex(seed.totp_key_hex)).decode().rstrip("=")
+        uri = f"otpauth://totp/moyai:demo?secret={secret}&issuer=moyai"
+        out = self.stdout
+        out.write("")
+        out.write("=" * 72)
+        out.write(f" moyai デモ  http://{options['addr']}/")
+        out.write("=" * 72)
+        if seed.created:
+            out.write(f" パスワード（全デモ職員共通）: {seed.password}")
+            (settings.DATA_DIR / "demo-password.txt").write_text(seed.password + "\n")
+        else:
+            out.write(f" パスワード: {settings.DATA_DIR / 'demo-password.txt'} を参照")
+        out.write(f" 確認コード: 認証アプリに次の鍵を登録（全デモ職員共通） {secret}")
+        out.write("            または `moyai demo_code` で現在のコードを表示")
+        out.write(" ログイン名:")
+        for login in seed.logins:
+            out.write(f"   {login.username:<24} {login.municipality} {login.roles}")
+        out.write("=" * 72)
+        try:
+            qr = segno.make(uri)
+            qr.terminal(out=self.stdout._out, compact=True)  # type: ignore[attr-defined]
+        except Exception:  # noqa: BLE001 - a QR code is a convenience only
+            pass
+        if not options["no_serve"]:
+            call_command("runserver", options["addr"], "--insecure", "--noreload")

@@ -1,0 +1,33 @@
+"""The staff shell's menu: each app contributes entries for the roles that may use them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from moyai.platform.models import Role
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    label: str
+    url_name: str
+    roles: frozenset[Role]
+    order: int = 100
+
+
+_items: list[MenuItem] = []
+
+
+def register(label: str, url_name: str, roles: Iterable[Role], order: int = 100) -> None:
+    _items.append(MenuItem(label, url_name, frozenset(roles), order))
+
+
+def items_for(roles: frozenset[Role]) -> list[MenuItem]:
+    return sorted((i for i in _items if i.roles & roles), key=lambda i: (i.order, i.label))
+
+
+register("監査ログ", "platform:audit", [Role.ADMIN], order=900)
+register("応援権限", "platform:grants", [Role.ADMIN], order=910)
+register("職員一覧", "platform:staff", [Role.ADMIN], order=920)
+register("団体一覧・稼働状況", "platform:tenants", [Role.OPERATOR], order=10)

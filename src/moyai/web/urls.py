@@ -1,0 +1,22 @@
+from django.urls import include, path
+
+from moyai.web import views
+from moyai.web.api import api
+
+web_patterns = (
+    [
+        path("", views.home, name="home"),
+        path("login/", views.login_view, name="login"),
+        path("logout/", views.logout_view, name="logout"),
+        path("support/<int:grant_id>/enter/", views.support_enter, name="support_enter"),
+        path("support/exit/", views.support_exit, name="support_exit"),
+    ],
+    "web",
+)
+
+urlpatterns = [
+    path("", include(web_patterns)),
+    path("platform/", include("moyai.platform.urls")),
+    path("api/v1/", api.urls),
+    path("healthz", views.healthz, name="healthz"),
+]
