@@ -1,0 +1,82 @@
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+
+from moyai.platform.audit import ActorMissing, audit_record, audit_verify_chain
+from moyai.platform.models import AuditEvent
+from moyai.platform.rules import GENESIS_HASH
+from moyai.platform.tenancy import tenant_context
+
+from ..conftest import on_postgres
+
+
+def _write(town, in_town, n: int) -> list[AuditEvent]:
+    with in_town(town):
+        return [audit_record(action="read", target_type="person", target_id=str(i),
+                             purpose="窓口での確認") for i in range(n)]
+
+
+def test_rows_chain_per_municipality(town_a, town_b, in_town) -> None:
+    a = _write(town_a, in_town, 3)
+    b = _write(town_b, in_town, 2)
+    assert [e.seq for e in a] == [1, 2, 3]
+    assert [e.seq for e in b] == [1, 2]
+    assert a[0].prev_hash == GENESIS_HASH
+    assert a[1].prev_hash == a[0].hash and a[2].prev_hash == a[1].hash
+    with tenant_context(town_a):
+        report = audit_verify_chain()
+    assert report.ok and report.rows == 3 and report.head_hash == a[2].hash
+
+
+def test_recording_needs_an_actor(town_a) -> None:
+    with tenant_context(town_a), pytest.raises(ActorMissing):
+        audit_record(action="read", target_type="person", target_id="1")
+
+
+def _as_owner(sql: str, params: list) -> None:
+    """Tamper the way someone with database access would (bypassing the app's privileges)."""
+    with connection.cursor() as cur:
+        if on_postgres():
+            cur.execute("RESET ROLE")
+        try:
+            cur.execute(sql, params)
+        finally:
+            if on_postgres():
+                from django.conf import settings
+
+                cur.execute(f"SET ROLE {settings.DB_APP_ROLE}")
+
+
+def test_verify_names_an_edited_row(town_a, town_b, in_town, capsys) -> None:
+    rows = _write(town_a, in_town, 5)
+    _write(town_b, in_town, 2)
+    _as_owner("UPDATE platform_auditevent SET purpose = %s WHERE id = %s",
+              ["改ざん", rows[2].pk])
+    with pytest.raises(CommandError, match="失敗した団体: 1"):
+        call_command("audit", "verify")
+    out = capsys.readouterr().out
+    assert f"連番 3 行ID {rows[2].pk}: 行の内容がハッシュと一致しません" in out
+    assert "143219 寒川町: OK 2 行" in out
+
+
+def test_verify_detects_a_deleted_row_and_a_deleted_tail(town_a, in_town, capsys) -> None:
+    rows = _write(town_a, in_town, 4)
+    _as_owner("DELETE FROM platform_auditevent WHERE id = %s", [rows[1].pk])
+    with pytest.raises(CommandError):
+        call_command("audit", "verify", "--municipality", town_a.code)
+    out = capsys.readouterr().out
+    assert "連番 2〜2 の行がありません" in out
+    assert f"連番 3 行ID {rows[2].pk}: 前の行のハッシュと一致しません" in out
+
+    _as_owner("DELETE FROM platform_auditevent WHERE id = %s", [rows[3].pk])
+    _as_owner("DELETE FROM platform_auditevent WHERE id = %s", [rows[2].pk])
+    # Only row 1 is left and it is intact, but the chain head remembers row 4.
+    with pytest.raises(CommandError):
+        call_command("audit", "verify", "--municipality", town_a.code)
+    assert "末尾の記録（連番 4）と一致しません" in capsys.readouterr().out
+
+
+def test_verify_passes_on_an_untouched_log(town_a, in_town, capsys) -> None:
+    _write(town_a, in_town, 3)
+    call_command("audit", "verify")
+    assert "143014 葉山町: OK 3 行" in capsys.readouterr().out
