@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from moyai.platform.audit import audit_record
+from moyai.platform.audit import Actor, acting_as, audit_record
 from moyai.platform.models import (
     MUNICIPAL_ROLES,
     ApiToken,
@@ -195,11 +195,13 @@ def support_grant_entered(*, grant: SupportGrant) -> None:
                      purpose="応援業務の開始")
 
 
-def login_recorded(*, user: StaffUser) -> None:
+def login_recorded(*, user: StaffUser, source_ip: str) -> None:
     """ログイン: recorded in the staff member's own municipality's audit log."""
     if user.municipality is None:
         return
-    with tenant_context(user.municipality):
+    actor = Actor(username=user.username, user_id=user.pk, channel="web",
+                  municipality_code=user.municipality.code, source_ip=source_ip)
+    with acting_as(actor), tenant_context(user.municipality):
         audit_record(action=AuditAction.LOGIN, target_type="staff", target_id=user.pk)
 
 

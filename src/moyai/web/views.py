@@ -17,7 +17,7 @@ from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from moyai.platform import selectors, services
-from moyai.platform.middleware import SESSION_GRANT_KEY
+from moyai.platform.middleware import SESSION_GRANT_KEY, client_ip
 from moyai.platform.permissions import require_verified
 from moyai.web.forms import LoginForm
 
@@ -58,7 +58,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         else:
             auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             otp_login(request, device)
-            services.login_recorded(user=user)
+            services.login_recorded(user=user, source_ip=client_ip(request))
             target = request.GET.get("next", "")
             if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
                 target = ""
