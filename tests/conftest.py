@@ -83,8 +83,12 @@ def make_staff(db: Any) -> Any:
     def make(municipality: Municipality | None, *roles: Role, username: str = "") -> Staff:
         _counter["n"] += 1
         name = username or f"staff{_counter['n']}"
-        new = services.staff_create(municipality=municipality, username=name, password=PASSWORD,
-                                    roles=list(roles) or [Role.REGISTRY])
+        new = services.staff_create(
+            municipality=municipality,
+            username=name,
+            password=PASSWORD,
+            roles=list(roles) or [Role.REGISTRY],
+        )
         return Staff(new.user, TOTPDevice.objects.get(user=new.user))
 
     return make
@@ -107,8 +111,10 @@ def in_town() -> Any:
 
     @contextmanager
     def ctx(m: Municipality) -> Iterator[None]:
-        with tenant_context(m), acting_as(Actor(username="cli:test", channel="cli",
-                                                municipality_code=m.code)):
+        with (
+            tenant_context(m),
+            acting_as(Actor(username="cli:test", channel="cli", municipality_code=m.code)),
+        ):
             yield
 
     return ctx

@@ -12,8 +12,12 @@ from ..conftest import on_postgres
 
 def _write(town, in_town, n: int) -> list[AuditEvent]:
     with in_town(town):
-        return [audit_record(action="read", target_type="person", target_id=str(i),
-                             purpose="窓口での確認") for i in range(n)]
+        return [
+            audit_record(
+                action="read", target_type="person", target_id=str(i), purpose="窓口での確認"
+            )
+            for i in range(n)
+        ]
 
 
 def test_rows_chain_per_municipality(town_a, town_b, in_town) -> None:
@@ -50,8 +54,7 @@ def _as_owner(sql: str, params: list) -> None:
 def test_verify_names_an_edited_row(town_a, town_b, in_town, capsys) -> None:
     rows = _write(town_a, in_town, 5)
     _write(town_b, in_town, 2)
-    _as_owner("UPDATE platform_auditevent SET purpose = %s WHERE id = %s",
-              ["改ざん", rows[2].pk])
+    _as_owner("UPDATE platform_auditevent SET purpose = %s WHERE id = %s", ["改ざん", rows[2].pk])
     with pytest.raises(CommandError, match="失敗した団体: 1"):
         call_command("audit", "verify")
     out = capsys.readouterr().out

@@ -108,5 +108,3 @@ def test_events_command_dispatches_every_municipality(town_a, town_b, ledger, ca
     call_command("events", "dispatch")
     assert len(ledger.delivered) == 2
     assert "配信完了: 2 件" in capsys.readouterr().out
-
-

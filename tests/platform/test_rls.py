@@ -26,8 +26,10 @@ def _scalar(sql: str, params=None):
 
 def test_tests_run_as_the_application_role() -> None:
     assert _scalar("SELECT current_user") == settings.DB_APP_ROLE
-    assert _scalar("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user") \
+    assert (
+        _scalar("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user")
         is False
+    )
 
 
 def test_application_role_owns_nothing() -> None:
@@ -44,8 +46,10 @@ def test_every_tenant_table_forces_row_level_security() -> None:
         table = model._meta.db_table
         enabled, forced = None, None
         with connection.cursor() as cur:
-            cur.execute("SELECT relrowsecurity, relforcerowsecurity FROM pg_class "
-                        "WHERE relname = %s", [table])
+            cur.execute(
+                "SELECT relrowsecurity, relforcerowsecurity FROM pg_class WHERE relname = %s",
+                [table],
+            )
             enabled, forced = cur.fetchone()
         assert enabled and forced, table
         assert _scalar("SELECT count(*) FROM pg_policies WHERE tablename = %s", [table]) == 1
@@ -62,18 +66,26 @@ def test_raw_sql_without_the_tenant_setting_returns_no_rows(town_a, town_b) -> N
     with tenant_context(town_b):
         # Inside B's context, raw SQL sees only B — even when asking for A's rows by id.
         assert _scalar("SELECT count(*) FROM platform_outboxevent") == 1
-        assert _scalar("SELECT count(*) FROM platform_outboxevent WHERE municipality_id = %s",
-                       [town_a.pk]) == 0
+        assert (
+            _scalar(
+                "SELECT count(*) FROM platform_outboxevent WHERE municipality_id = %s", [town_a.pk]
+            )
+            == 0
+        )
 
 
 def test_raw_insert_for_another_tenant_is_rejected(town_a, town_b) -> None:
-    with tenant_context(town_a), pytest.raises(DatabaseError), transaction.atomic():
-        with connection.cursor() as cur:
-            cur.execute(
-                "INSERT INTO platform_outboxevent (municipality_id, type, subject_type, "
-                "subject_id, payload, occurred_at) VALUES (%s, 'x', '', '', '{}', now())",
-                [town_b.pk],
-            )
+    with (
+        tenant_context(town_a),
+        pytest.raises(DatabaseError),
+        transaction.atomic(),
+        connection.cursor() as cur,
+    ):
+        cur.execute(
+            "INSERT INTO platform_outboxevent (municipality_id, type, subject_type, "
+            "subject_id, payload, occurred_at) VALUES (%s, 'x', '', '', '{}', now())",
+            [town_b.pk],
+        )
     with tenant_context(town_b):
         assert _scalar("SELECT count(*) FROM platform_outboxevent") == 0
 
@@ -83,8 +95,13 @@ def test_the_audit_log_cannot_be_updated_or_deleted_by_the_app(town_a, in_town) 
 
     with in_town(town_a):
         audit_record(action="read", target_type="person", target_id="1")
-        for sql in ("UPDATE platform_auditevent SET purpose = 'x'",
-                    "DELETE FROM platform_auditevent"):
-            with pytest.raises(DatabaseError, match="permission denied"), transaction.atomic():
-                with connection.cursor() as cur:
-                    cur.execute(sql)
+        for sql in (
+            "UPDATE platform_auditevent SET purpose = 'x'",
+            "DELETE FROM platform_auditevent",
+        ):
+            with (
+                pytest.raises(DatabaseError, match="permission denied"),
+                transaction.atomic(),
+                connection.cursor() as cur,
+            ):
+                cur.execute(sql)

@@ -55,8 +55,13 @@ def test_nested_contexts_restore_the_outer_tenant(town_a, town_b) -> None:
 
 def test_every_tenant_table_has_a_non_null_municipality() -> None:
     models = tenant_models()
-    assert {m.__name__ for m in models} >= {"AuditEvent", "OutboxEvent", "ConsumerOffset",
-                                             "JobRun", "AuditChainHead"}
+    assert {m.__name__ for m in models} >= {
+        "AuditEvent",
+        "OutboxEvent",
+        "ConsumerOffset",
+        "JobRun",
+        "AuditChainHead",
+    }
     for model in models:
         field = model._meta.get_field("municipality")
         assert not field.null, model

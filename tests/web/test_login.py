@@ -8,8 +8,9 @@ from ..conftest import PASSWORD, signed_in_client
 
 
 def _login(client: Client, username: str, password: str, token: str):
-    return client.post(reverse("web:login"),
-                       {"username": username, "password": password, "otp_token": token})
+    return client.post(
+        reverse("web:login"), {"username": username, "password": password, "otp_token": token}
+    )
 
 
 def test_sign_in_needs_password_and_totp(town_a, make_staff) -> None:
@@ -33,7 +34,9 @@ def test_wrong_totp_or_password_is_refused_without_saying_which(town_a, make_sta
         client = Client()
         response = _login(client, staff.user.username, password, token)
         assert response.status_code == 401
-        assert "ユーザー名、パスワードまたは確認コードが正しくありません" in response.content.decode()
+        assert (
+            "ユーザー名、パスワードまたは確認コードが正しくありません" in response.content.decode()
+        )
         assert client.get("/").status_code == 302  # still signed out
 
 
@@ -68,9 +71,10 @@ def test_totp_failures_count_towards_the_lock(town_a, make_staff) -> None:
 def test_open_redirect_is_refused(town_a, make_staff) -> None:
     staff = make_staff(town_a)
     client = Client()
-    response = client.post(reverse("web:login") + "?next=https://evil.example/",
-                           {"username": staff.user.username, "password": PASSWORD,
-                            "otp_token": staff.token()})
+    response = client.post(
+        reverse("web:login") + "?next=https://evil.example/",
+        {"username": staff.user.username, "password": PASSWORD, "otp_token": staff.token()},
+    )
     assert response["Location"] == "/"
 
 

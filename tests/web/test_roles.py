@@ -42,8 +42,9 @@ def test_operator_sees_counts_but_no_tenant_screens(town_a, town_b, make_staff, 
     assert operator.get("/api/v1/events").status_code == 403
 
 
-def test_admin_searches_the_audit_log_and_the_search_is_audited(town_a, make_staff, in_town
-                                                                ) -> None:
+def test_admin_searches_the_audit_log_and_the_search_is_audited(
+    town_a, make_staff, in_town
+) -> None:
     from moyai.platform.audit import audit_record
 
     with in_town(town_a):
@@ -59,16 +60,28 @@ def test_admin_searches_the_audit_log_and_the_search_is_audited(town_a, make_sta
 
 def _grant(host, admin, grantee, *, start=None, days=3):
     start = start or timezone.now() - timedelta(minutes=1)
-    with acting_as(Actor(username=admin.user.username, user_id=admin.user.pk, channel="web",
-                         municipality_code=host.code)):
+    with acting_as(
+        Actor(
+            username=admin.user.username,
+            user_id=admin.user.pk,
+            channel="web",
+            municipality_code=host.code,
+        )
+    ):
         return services.support_grant_create(
-            host=host, granted_by=admin.user, grantee_username=grantee.user.username,
-            roles=[Role.DISASTER], reason="豪雨災害の応援", starts_at=start,
-            expires_at=start + timedelta(days=days))
+            host=host,
+            granted_by=admin.user,
+            grantee_username=grantee.user.username,
+            roles=[Role.DISASTER],
+            reason="豪雨災害の応援",
+            starts_at=start,
+            expires_at=start + timedelta(days=days),
+        )
 
 
 def test_support_grant_lets_another_towns_staff_act_here_and_is_audited(
-        town_a, town_b, make_staff) -> None:
+    town_a, town_b, make_staff
+) -> None:
     admin_a = make_staff(town_a, Role.ADMIN)
     helper_b = make_staff(town_b, Role.DISASTER)
     grant = _grant(town_a, admin_a, helper_b)
@@ -99,14 +112,21 @@ def test_grants_cannot_be_entered_early_late_or_by_others(town_a, town_b, make_s
     other_b = make_staff(town_b, Role.DISASTER)
     future = _grant(town_a, admin_a, helper_b, start=timezone.now() + timedelta(days=1))
     current = _grant(town_a, admin_a, helper_b)
-    assert signed_in_client(helper_b).post(
-        reverse("web:support_enter", args=[future.pk])).status_code == 404
-    assert signed_in_client(other_b).post(
-        reverse("web:support_enter", args=[current.pk])).status_code == 404
+    assert (
+        signed_in_client(helper_b).post(reverse("web:support_enter", args=[future.pk])).status_code
+        == 404
+    )
+    assert (
+        signed_in_client(other_b).post(reverse("web:support_enter", args=[current.pk])).status_code
+        == 404
+    )
     SupportGrant.objects.filter(pk=current.pk).update(
-        starts_at=timezone.now() - timedelta(days=2), expires_at=timezone.now())
-    assert signed_in_client(helper_b).post(
-        reverse("web:support_enter", args=[current.pk])).status_code == 404
+        starts_at=timezone.now() - timedelta(days=2), expires_at=timezone.now()
+    )
+    assert (
+        signed_in_client(helper_b).post(reverse("web:support_enter", args=[current.pk])).status_code
+        == 404
+    )
 
 
 @pytest.mark.parametrize(
@@ -123,13 +143,19 @@ def test_grant_validation_names_the_field(town_a, town_b, make_staff, change, fi
     admin_a = make_staff(town_a, Role.ADMIN)
     helper_b = make_staff(town_b, Role.DISASTER)
     grantee = {"self": admin_a.user.username, "nobody": "nobody"}.get(
-        change.get("grantee", ""), helper_b.user.username)
+        change.get("grantee", ""), helper_b.user.username
+    )
     start = timezone.now()
     with acting_as(Actor(username="admin", channel="web")), pytest.raises(ServiceError) as err:
         services.support_grant_create(
-            host=town_a, granted_by=admin_a.user, grantee_username=grantee,
-            roles=change.get("roles", [Role.DISASTER]), reason=change.get("reason", "応援"),
-            starts_at=start, expires_at=start + timedelta(days=change.get("days", 1)))
+            host=town_a,
+            granted_by=admin_a.user,
+            grantee_username=grantee,
+            roles=change.get("roles", [Role.DISASTER]),
+            reason=change.get("reason", "応援"),
+            starts_at=start,
+            expires_at=start + timedelta(days=change.get("days", 1)),
+        )
     assert err.value.field == field
     assert not SupportGrant.objects.exists()
     with tenant_context(town_a):
@@ -141,11 +167,16 @@ def test_grant_screen_creates_and_revokes(town_a, town_b, make_staff) -> None:
     helper_b = make_staff(town_b, Role.DISASTER)
     client = signed_in_client(admin_a)
     now = timezone.localtime()
-    response = client.post(reverse("platform:grants"), {
-        "grantee": helper_b.user.username, "roles": ["disaster"], "reason": "地震の応援",
-        "starts_at": now.strftime("%Y-%m-%dT%H:%M"),
-        "expires_at": (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
-    })
+    response = client.post(
+        reverse("platform:grants"),
+        {
+            "grantee": helper_b.user.username,
+            "roles": ["disaster"],
+            "reason": "地震の応援",
+            "starts_at": now.strftime("%Y-%m-%dT%H:%M"),
+            "expires_at": (now + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
     assert response.status_code == 302
     grant = SupportGrant.objects.get()
     assert grant.host == town_a and grant.roles == ["disaster"]

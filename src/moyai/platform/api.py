@@ -16,7 +16,7 @@ router = Router(tags=["platform"])
 
 
 def require_api_role(request: HttpRequest, *roles: Role) -> None:
-    held = getattr(request, "staff_roles", frozenset())
+    held: frozenset[Role] = getattr(request, "staff_roles", frozenset())
     if not held & set(roles):
         raise PermissionDenied("この業務の権限がありません")
     if Role.OPERATOR not in roles and getattr(request, "tenant", None) is None:
@@ -64,7 +64,9 @@ class EventFeedOut(Schema):
 class EventQuery(Schema):
     after: int = Field(0, ge=0, description="この ID より後のイベントを返す")
     limit: int = Field(100, ge=1, le=1000)
-    purpose: str = Field("外部システム連携", max_length=200, description="取得目的（監査ログに記録）")
+    purpose: str = Field(
+        "外部システム連携", max_length=200, description="取得目的（監査ログに記録）"
+    )
 
 
 @router.get("/events", response=EventFeedOut, summary="イベント取得（プル型連携）")
@@ -72,8 +74,9 @@ def events(request: HttpRequest, q: Query[EventQuery]) -> dict[str, Any]:
     """The municipality's outbox events after ``after``, oldest first (at-least-once: clients
     keep the last id they processed and pass it back)."""
     req: Any = request
-    require_api_role(request, Role.ADMIN, Role.REGISTRY, Role.TAX, Role.HEALTH_INSURANCE,
-                     Role.DISASTER)
+    require_api_role(
+        request, Role.ADMIN, Role.REGISTRY, Role.TAX, Role.HEALTH_INSURANCE, Role.DISASTER
+    )
     rows = selectors.events_after(after=q.after, limit=q.limit, purpose=q.purpose)
     return {
         "municipality_code": req.tenant.code,

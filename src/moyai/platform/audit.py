@@ -156,27 +156,38 @@ def audit_verify_chain(*, batch_size: int = 5000) -> ChainReport:
         for event in batch:
             rows += 1
             if event.seq != expected_seq:
-                problems.append(ChainProblem(
-                    expected_seq, None,
-                    f"連番 {expected_seq}〜{event.seq - 1} の行がありません（削除された可能性）",
-                ))
+                problems.append(
+                    ChainProblem(
+                        expected_seq,
+                        None,
+                        f"連番 {expected_seq}〜{event.seq - 1} の行がありません"
+                        "（削除された可能性）",
+                    )
+                )
             if event.prev_hash != prev_hash:
-                problems.append(ChainProblem(
-                    event.seq, event.pk, "前の行のハッシュと一致しません（前の行が改ざん・削除）"
-                ))
+                problems.append(
+                    ChainProblem(
+                        event.seq,
+                        event.pk,
+                        "前の行のハッシュと一致しません（前の行が改ざん・削除）",
+                    )
+                )
             if chain_hash(event.prev_hash, _record_body(event)) != event.hash:
-                problems.append(ChainProblem(
-                    event.seq, event.pk, "行の内容がハッシュと一致しません（改ざん）"
-                ))
+                problems.append(
+                    ChainProblem(event.seq, event.pk, "行の内容がハッシュと一致しません（改ざん）")
+                )
             prev_hash = event.hash
             expected_seq = event.seq + 1
             last_seq = event.seq
     head = AuditChainHead.objects.first()
     if head is not None and (head.last_seq != last_seq or head.last_hash != prev_hash):
-        problems.append(ChainProblem(
-            head.last_seq, None,
-            f"末尾の記録（連番 {head.last_seq}）と一致しません（末尾の行が削除された可能性）",
-        ))
+        problems.append(
+            ChainProblem(
+                head.last_seq,
+                None,
+                f"末尾の記録（連番 {head.last_seq}）と一致しません（末尾の行が削除された可能性）",
+            )
+        )
     if head is None and rows:
         problems.append(ChainProblem(0, None, "チェーンの末尾記録がありません"))
     return ChainReport(tenant.code, rows, prev_hash, problems)

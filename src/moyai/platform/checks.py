@@ -23,19 +23,27 @@ def tenant_tables_are_distributable(
             if isinstance(constraint, models.UniqueConstraint) and (
                 "municipality" not in constraint.fields
             ):
-                errors.append(checks.Error(
-                    f"{label}: unique constraint {constraint.name} lacks municipality",
-                    id="moyai.E001",
-                ))
+                errors.append(
+                    checks.Error(
+                        f"{label}: unique constraint {constraint.name} lacks municipality",
+                        id="moyai.E001",
+                    )
+                )
         for field in model._meta.get_fields():
-            if getattr(field, "unique", False) and not getattr(field, "primary_key", False) and (
-                field.concrete
+            if (
+                getattr(field, "unique", False)
+                and not getattr(field, "primary_key", False)
+                and (field.concrete)
             ):
-                errors.append(checks.Error(
-                    f"{label}.{field.name}: unique=True on a tenant table; use a "
-                    "UniqueConstraint that includes municipality", id="moyai.E002",
-                ))
+                errors.append(
+                    checks.Error(
+                        f"{label}.{field.name}: unique=True on a tenant table; use a "
+                        "UniqueConstraint that includes municipality",
+                        id="moyai.E002",
+                    )
+                )
         if model._meta.unique_together:
-            errors.append(checks.Error(f"{label}: use UniqueConstraint, not unique_together",
-                                       id="moyai.E003"))
+            errors.append(
+                checks.Error(f"{label}: use UniqueConstraint, not unique_together", id="moyai.E003")
+            )
     return errors

@@ -49,7 +49,8 @@ def seed_demo(*, password: str | None = None) -> DemoSeed:
     existing = StaffUser.objects.filter(username="operator").first()
     logins = [
         DemoLogin(demo_username(code, role), name, role.label)
-        for code, name in MUNICIPALITIES for role in MUNICIPAL_ROLES
+        for code, name in MUNICIPALITIES
+        for role in MUNICIPAL_ROLES
     ] + [DemoLogin("operator", "（基盤運用）", Role.OPERATOR.label)]
     if existing is not None:
         device = TOTPDevice.objects.get(user=existing)
@@ -65,32 +66,54 @@ def seed_demo(*, password: str | None = None) -> DemoSeed:
     for m in municipalities:
         for role in MUNICIPAL_ROLES:
             new = services.staff_create(
-                municipality=m, username=demo_username(m.code, role), password=password,
-                roles=[role], display_name=f"{m.name} {role.label}担当",
+                municipality=m,
+                username=demo_username(m.code, role),
+                password=password,
+                roles=[role],
+                display_name=f"{m.name} {role.label}担当",
                 department=f"{role.label}課" if role is not Role.ADMIN else "総務課",
             )
             staff.append(new.user)
-    services.staff_create(municipality=None, username="operator", password=password,
-                          roles=[Role.OPERATOR], display_name="基盤運用担当")
+    services.staff_create(
+        municipality=None,
+        username="operator",
+        password=password,
+        roles=[Role.OPERATOR],
+        display_name="基盤運用担当",
+    )
     TOTPDevice.objects.update(key=key)
 
     # A 応援 grant from the first town to a disaster officer of the second, as in a drill.
     host, helper_town = municipalities[0], municipalities[1]
     admin = StaffUser.objects.get(username=demo_username(host.code, Role.ADMIN))
     now = timezone.now()
-    with acting_as(Actor(username=admin.username, user_id=admin.pk, channel="cli",
-                         municipality_code=host.code)):
+    with acting_as(
+        Actor(username=admin.username, user_id=admin.pk, channel="cli", municipality_code=host.code)
+    ):
         services.support_grant_create(
-            host=host, granted_by=admin,
+            host=host,
+            granted_by=admin,
             grantee_username=demo_username(helper_town.code, Role.DISASTER),
-            roles=[Role.DISASTER], reason="防災訓練（デモ）", starts_at=now,
+            roles=[Role.DISASTER],
+            reason="防災訓練（デモ）",
+            starts_at=now,
             expires_at=now + timedelta(days=7),
         )
     for m in municipalities:
-        with tenant_context(m), acting_as(Actor(username="cli:demo", channel="cli",
-                                                municipality_code=m.code)):
-            audit_record(action=AuditAction.CREATE, target_type="municipality",
-                         target_id=m.code, purpose="デモ環境の作成")
-            emit(type="platform.municipality.joined", subject_type="municipality",
-                 subject_id=m.code, payload={"council": council.name})
+        with (
+            tenant_context(m),
+            acting_as(Actor(username="cli:demo", channel="cli", municipality_code=m.code)),
+        ):
+            audit_record(
+                action=AuditAction.CREATE,
+                target_type="municipality",
+                target_id=m.code,
+                purpose="デモ環境の作成",
+            )
+            emit(
+                type="platform.municipality.joined",
+                subject_type="municipality",
+                subject_id=m.code,
+                payload={"council": council.name},
+            )
     return DemoSeed(True, password, key, logins)

@@ -7,28 +7,32 @@ from moyai.platform.services import GRANTABLE_ROLES
 
 
 class AuditSearchForm(forms.Form):
-    date_from = forms.DateField(label="期間（から）", required=False,
-                                widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label="期間（まで）", required=False,
-                              widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = forms.DateField(
+        label="期間（から）", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        label="期間（まで）", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     actor = forms.CharField(label="職員", required=False, max_length=150)
-    action = forms.ChoiceField(label="操作", required=False,
-                               choices=[("", "すべて"), *AuditAction.choices])
+    action = forms.ChoiceField(
+        label="操作", required=False, choices=[("", "すべて"), *AuditAction.choices]
+    )
     target_type = forms.CharField(label="対象種別", required=False, max_length=64)
     target_id = forms.CharField(label="対象ID", required=False, max_length=64)
-    purpose = forms.CharField(label="検索の目的", max_length=200,
-                              initial="監査ログの点検")
+    purpose = forms.CharField(label="検索の目的", max_length=200, initial="監査ログの点検")
 
 
 class SupportGrantForm(forms.Form):
     grantee = forms.CharField(label="応援職員のユーザー名", max_length=150)
     roles = forms.MultipleChoiceField(
-        label="付与する権限", widget=forms.CheckboxSelectMultiple,
+        label="付与する権限",
+        widget=forms.CheckboxSelectMultiple,
         choices=[(r.value, r.label) for r in sorted(GRANTABLE_ROLES)],
     )
     reason = forms.CharField(label="理由", max_length=200)
-    starts_at = forms.DateTimeField(label="開始日時",
-                                    widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    expires_at = forms.DateTimeField(label="終了日時",
-                                     widget=forms.DateTimeInput(attrs={"type":
-                                                                       "datetime-local"}))
+    starts_at = forms.DateTimeField(
+        label="開始日時", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    expires_at = forms.DateTimeField(
+        label="終了日時", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )

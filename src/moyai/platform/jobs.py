@@ -38,6 +38,7 @@ def run_chunked(
     if chunk_size < 1:
         raise ValueError("chunk_size must be positive")
     with tenant_context(municipality):
+        job: JobRun
         job, _ = JobRun.objects.get_or_create(key=key, defaults={"total": total})
     if progress:
         progress(job.done, job.total)

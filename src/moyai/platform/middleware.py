@@ -62,8 +62,14 @@ class TenantMiddleware:
         roles = selectors.staff_roles(user=user)
         if Role.OPERATOR in roles:
             req.staff_roles = frozenset({Role.OPERATOR})
-            with acting_as(Actor(username=user.username, user_id=user.pk, channel="web",
-                                 source_ip=client_ip(request))):
+            with acting_as(
+                Actor(
+                    username=user.username,
+                    user_id=user.pk,
+                    channel="web",
+                    source_ip=client_ip(request),
+                )
+            ):
                 return self.get_response(request)
 
         municipality = user.municipality

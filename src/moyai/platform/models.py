@@ -35,13 +35,15 @@ class Council(models.Model):
 class Municipality(models.Model):
     """地方公共団体: one tenant of the shared deployment."""
 
-    code = models.CharField(
-        "団体コード", max_length=6, unique=True, validators=[_validate_code]
-    )
+    code = models.CharField("団体コード", max_length=6, unique=True, validators=[_validate_code])
     name = models.CharField("団体名", max_length=50)
     prefecture = models.CharField("都道府県", max_length=4)
     council = models.ForeignKey(
-        Council, on_delete=models.PROTECT, null=True, blank=True, related_name="members",
+        Council,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="members",
         verbose_name="協議会",
     )
     is_active = models.BooleanField("利用中", default=True)
@@ -84,7 +86,11 @@ class StaffUser(AbstractUser):
     """職員: a member of staff of one municipality, or a platform operator (no municipality)."""
 
     municipality = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, null=True, blank=True, related_name="staff",
+        Municipality,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="staff",
         verbose_name="所属団体",
     )
     display_name = models.CharField("氏名", max_length=100, blank=True)
@@ -124,11 +130,15 @@ class SupportGrant(models.Model):
     """
 
     host = models.ForeignKey(
-        Municipality, on_delete=models.PROTECT, related_name="support_grants_given",
+        Municipality,
+        on_delete=models.PROTECT,
+        related_name="support_grants_given",
         verbose_name="応援を受ける団体",
     )
     grantee = models.ForeignKey(
-        StaffUser, on_delete=models.PROTECT, related_name="support_grants",
+        StaffUser,
+        on_delete=models.PROTECT,
+        related_name="support_grants",
         verbose_name="応援職員",
     )
     roles = models.JSONField("付与する権限", default=list)

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 
 from moyai.platform.models import ConsumerOffset, Municipality, OutboxEvent
@@ -50,19 +49,20 @@ def registered_consumers() -> list[Consumer]:
 
 def emit(
     *,
-    type: str,  # noqa: A002 - the event's type name
+    type: str,
     subject_type: str = "",
     subject_id: str | int = "",
     payload: Mapping[str, Any] | None = None,
 ) -> OutboxEvent:
     """Write one event for the current municipality in the caller's transaction."""
     current_tenant()
-    return OutboxEvent.objects.create(
+    event: OutboxEvent = OutboxEvent.objects.create(
         type=type,
         subject_type=subject_type,
         subject_id=str(subject_id),
         payload=dict(payload or {}),
     )
+    return event
 
 
 @dataclass

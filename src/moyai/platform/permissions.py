@@ -24,7 +24,7 @@ def require_role(*roles: Role) -> Callable[[View], View]:
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not is_verified(request):
                 return redirect_to_login(request.get_full_path())
-            held = getattr(request, "staff_roles", frozenset())
+            held: frozenset[Role] = getattr(request, "staff_roles", frozenset())
             if not held & set(roles):
                 raise PermissionDenied("この業務の権限がありません")
             if Role.OPERATOR not in roles and getattr(request, "tenant", None) is None:

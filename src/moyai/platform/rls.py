@@ -38,8 +38,9 @@ def apply_row_level_security(connection: BaseDatabaseWrapper) -> list[str]:
     with connection.cursor() as cur:
         cur.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [role])
         if cur.fetchone() is None:
-            cur.execute(f"CREATE ROLE {qrole} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB "
-                        "NOCREATEROLE")
+            cur.execute(
+                f"CREATE ROLE {qrole} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE"
+            )
         cur.execute("SELECT rolsuper, rolbypassrls FROM pg_roles WHERE rolname = %s", [role])
         row = cur.fetchone()
         if row is None or row[0] or row[1]:
@@ -67,7 +68,7 @@ def apply_row_level_security(connection: BaseDatabaseWrapper) -> list[str]:
             cur.execute(
                 f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {_q(connection, table)} FROM {qrole}"
             )
-        expr = (f"municipality_id = NULLIF(current_setting('{RLS_SETTING}', true), '')::bigint")
+        expr = f"municipality_id = NULLIF(current_setting('{RLS_SETTING}', true), '')::bigint"
         for model in tenant_models():
             table = _q(connection, model._meta.db_table)
             cur.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")

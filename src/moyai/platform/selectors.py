@@ -7,6 +7,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
+
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -23,7 +24,7 @@ from moyai.platform.models import (
 )
 from moyai.platform.tenancy import tenant_context
 
-TOKEN_PREFIX = "moyai"
+TOKEN_PREFIX = "moyai"  # noqa: S105 - a public marker, not a secret
 
 
 def staff_roles(*, user: StaffUser) -> frozenset[Role]:
@@ -61,8 +62,13 @@ def active_grant_for(*, user: StaffUser, grant_id: int) -> SupportGrant | None:
     now = timezone.now()
     return (
         SupportGrant.objects.select_related("host")
-        .filter(pk=grant_id, grantee=user, revoked_at__isnull=True,
-                starts_at__lte=now, expires_at__gt=now)
+        .filter(
+            pk=grant_id,
+            grantee=user,
+            revoked_at__isnull=True,
+            starts_at__lte=now,
+            expires_at__gt=now,
+        )
         .first()
     )
 
@@ -135,8 +141,9 @@ def audit_search(*, filters: AuditFilter, limit: int = 200, purpose: str) -> lis
 def audit_event_get(*, event_id: int, purpose: str) -> AuditEvent | None:
     event = AuditEvent.objects.filter(pk=event_id).first()
     if event is not None:
-        audit_record(action=AuditAction.READ, target_type="audit_log", target_id=event.pk,
-                     purpose=purpose)
+        audit_record(
+            action=AuditAction.READ, target_type="audit_log", target_id=event.pk, purpose=purpose
+        )
     return event
 
 
@@ -181,13 +188,17 @@ def tenant_usage() -> list[TenantUsage]:
             offsets = dict(ConsumerOffset.objects.values_list("consumer", "last_event_id"))
             low = min((offsets.get(c, 0) for c in consumers), default=None)
             pending = OutboxEvent.objects.filter(id__gt=low).count() if low is not None else 0
-            result.append(TenantUsage(
-                code=m.code, name=m.name, prefecture=m.prefecture,
-                council=m.council.name if m.council else "",
-                is_active=m.is_active,
-                staff=StaffUser.objects.filter(municipality=m, is_active=True).count(),
-                audit_rows=AuditEvent.objects.count(),
-                pending_events=pending, total_events=total,
-            ))
+            result.append(
+                TenantUsage(
+                    code=m.code,
+                    name=m.name,
+                    prefecture=m.prefecture,
+                    council=m.council.name if m.council else "",
+                    is_active=m.is_active,
+                    staff=StaffUser.objects.filter(municipality=m, is_active=True).count(),
+                    audit_rows=AuditEvent.objects.count(),
+                    pending_events=pending,
+                    total_events=total,
+                )
+            )
     return result
-

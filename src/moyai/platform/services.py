@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from moyai.platform.audit import Actor, acting_as, audit_record
+from moyai.platform.errors import ServiceError
 from moyai.platform.models import (
     MUNICIPAL_ROLES,
     ApiToken,
@@ -25,7 +26,6 @@ from moyai.platform.models import (
     StaffUser,
     SupportGrant,
 )
-from moyai.platform.errors import ServiceError
 from moyai.platform.outbox import emit
 from moyai.platform.rules import prefecture_of, validate_local_government_code
 from moyai.platform.selectors import TOKEN_PREFIX, hash_token_secret
@@ -64,7 +64,7 @@ class NewStaff:
     totp_uri: str
 
 
-def _check_roles(roles: list[Role] | list[str], allowed: frozenset[Role], field: str) -> list[Role]:
+def _check_roles(roles: Sequence[Role | str], allowed: frozenset[Role], field: str) -> list[Role]:
     result = []
     for r in roles:
         try:
@@ -85,7 +85,7 @@ def staff_create(
     municipality: Municipality | None,
     username: str,
     password: str,
-    roles: list[Role] | list[str],
+    roles: Sequence[Role | str],
     display_name: str = "",
     department: str = "",
 ) -> NewStaff:
@@ -103,10 +103,15 @@ def staff_create(
     else:
         checked = [Role.OPERATOR]
     if not username or StaffUser.objects.filter(username=username).exists():
-        raise ServiceError(f"ユーザー名 {username!r} は使えません（空または登録済み）",
-                           field="username")
-    user = StaffUser(username=username, municipality=municipality,
-                     display_name=display_name, department=department)
+        raise ServiceError(
+            f"ユーザー名 {username!r} は使えません（空または登録済み）", field="username"
+        )
+    user = StaffUser(
+        username=username,
+        municipality=municipality,
+        display_name=display_name,
+        department=department,
+    )
     try:
         validate_password(password, user)
     except ValidationError as exc:
@@ -131,15 +136,17 @@ def support_grant_create(
     host: Municipality,
     granted_by: StaffUser,
     grantee_username: str,
-    roles: list[Role] | list[str],
+    roles: Sequence[Role | str],
     reason: str,
     starts_at: datetime,
     expires_at: datetime,
 ) -> SupportGrant:
     """応援権限の付与: lets a staff member of another municipality act here, for a time."""
-    grantee = StaffUser.objects.select_related("municipality").filter(
-        username=grantee_username, is_active=True
-    ).first()
+    grantee = (
+        StaffUser.objects.select_related("municipality")
+        .filter(username=grantee_username, is_active=True)
+        .first()
+    )
     if grantee is None or grantee.municipality is None:
         raise ServiceError(f"職員 {grantee_username!r} が見つかりません", field="grantee")
     if grantee.municipality_id == host.pk:
@@ -154,26 +161,41 @@ def support_grant_create(
     if expires_at <= timezone.now():
         raise ServiceError("終了日時が過去です", field="expires_at")
     grant = SupportGrant.objects.create(
-        host=host, grantee=grantee, roles=[str(r) for r in checked], reason=reason.strip(),
-        starts_at=starts_at, expires_at=expires_at, granted_by=granted_by,
+        host=host,
+        grantee=grantee,
+        roles=[str(r) for r in checked],
+        reason=reason.strip(),
+        starts_at=starts_at,
+        expires_at=expires_at,
+        granted_by=granted_by,
     )
     with tenant_context(host):
         audit_record(
-            action=AuditAction.GRANT, target_type="support_grant", target_id=grant.pk,
+            action=AuditAction.GRANT,
+            target_type="support_grant",
+            target_id=grant.pk,
             purpose=grant.reason,
-            detail={"grantee": grantee.username, "grantee_municipality": grantee.municipality.code,
-                    "roles": grant.roles, "starts_at": starts_at.isoformat(),
-                    "expires_at": expires_at.isoformat()},
+            detail={
+                "grantee": grantee.username,
+                "grantee_municipality": grantee.municipality.code,
+                "roles": grant.roles,
+                "starts_at": starts_at.isoformat(),
+                "expires_at": expires_at.isoformat(),
+            },
         )
-        emit(type="platform.support_grant.created", subject_type="support_grant",
-             subject_id=grant.pk, payload={"grantee_municipality": grantee.municipality.code,
-                                           "roles": grant.roles})
+        emit(
+            type="platform.support_grant.created",
+            subject_type="support_grant",
+            subject_id=grant.pk,
+            payload={"grantee_municipality": grantee.municipality.code, "roles": grant.roles},
+        )
     return grant
 
 
 @transaction.atomic
-def support_grant_revoke(*, host: Municipality, grant: SupportGrant, revoked_by: StaffUser
-                         ) -> SupportGrant:
+def support_grant_revoke(
+    *, host: Municipality, grant: SupportGrant, revoked_by: StaffUser
+) -> SupportGrant:
     """応援権限の取消: ends the grant now; the grantee's next request is back home."""
     if grant.host_id != host.pk:
         raise ServiceError("この応援権限はありません", code="not_found")
@@ -183,24 +205,38 @@ def support_grant_revoke(*, host: Municipality, grant: SupportGrant, revoked_by:
     grant.revoked_by = revoked_by
     grant.save(update_fields=["revoked_at", "revoked_by"])
     with tenant_context(host):
-        audit_record(action=AuditAction.GRANT, target_type="support_grant", target_id=grant.pk,
-                     purpose="応援権限の取消", detail={"revoked": True})
+        audit_record(
+            action=AuditAction.GRANT,
+            target_type="support_grant",
+            target_id=grant.pk,
+            purpose="応援権限の取消",
+            detail={"revoked": True},
+        )
     return grant
 
 
 def support_grant_entered(*, grant: SupportGrant) -> None:
     """Records, in the host's audit log, that the grantee started acting under the grant."""
     with tenant_context(grant.host):
-        audit_record(action=AuditAction.LOGIN, target_type="support_grant", target_id=grant.pk,
-                     purpose="応援業務の開始")
+        audit_record(
+            action=AuditAction.LOGIN,
+            target_type="support_grant",
+            target_id=grant.pk,
+            purpose="応援業務の開始",
+        )
 
 
 def login_recorded(*, user: StaffUser, source_ip: str) -> None:
     """ログイン: recorded in the staff member's own municipality's audit log."""
     if user.municipality is None:
         return
-    actor = Actor(username=user.username, user_id=user.pk, channel="web",
-                  municipality_code=user.municipality.code, source_ip=source_ip)
+    actor = Actor(
+        username=user.username,
+        user_id=user.pk,
+        channel="web",
+        municipality_code=user.municipality.code,
+        source_ip=source_ip,
+    )
     with acting_as(actor), tenant_context(user.municipality):
         audit_record(action=AuditAction.LOGIN, target_type="staff", target_id=user.pk)
 
@@ -221,9 +257,10 @@ def api_token_create(*, user: StaffUser, name: str, days: int = 90) -> NewToken:
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32).replace("_", "-")
     token = ApiToken.objects.create(
-        user=user, name=name.strip(), prefix=prefix, key_hash=hash_token_secret(secret),
+        user=user,
+        name=name.strip(),
+        prefix=prefix,
+        key_hash=hash_token_secret(secret),
         expires_at=timezone.now() + timedelta(days=days),
     )
     return NewToken(token=token, plaintext=f"{TOKEN_PREFIX}_{prefix}_{secret}")
-
-

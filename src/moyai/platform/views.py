@@ -31,8 +31,10 @@ def audit_search(request: HttpRequest) -> HttpResponse:
         filters = selectors.AuditFilter(
             date_from=_day_start(data["date_from"]) if data["date_from"] else None,
             date_to=_day_start(data["date_to"] + timedelta(days=1)) if data["date_to"] else None,
-            actor=data["actor"], action=data["action"],
-            target_type=data["target_type"], target_id=data["target_id"],
+            actor=data["actor"],
+            action=data["action"],
+            target_type=data["target_type"],
+            target_id=data["target_id"],
         )
         rows = selectors.audit_search(filters=filters, purpose=data["purpose"])
     return render(request, "platform/audit_search.html", {"form": form, "rows": rows})
@@ -54,8 +56,12 @@ def grants(request: HttpRequest) -> HttpResponse:
         data = form.cleaned_data
         try:
             services.support_grant_create(
-                host=req.municipality, granted_by=req.user, grantee_username=data["grantee"],
-                roles=data["roles"], reason=data["reason"], starts_at=data["starts_at"],
+                host=req.municipality,
+                granted_by=req.user,
+                grantee_username=data["grantee"],
+                roles=data["roles"],
+                reason=data["reason"],
+                starts_at=data["starts_at"],
                 expires_at=data["expires_at"],
             )
         except ServiceError as exc:
@@ -64,9 +70,12 @@ def grants(request: HttpRequest) -> HttpResponse:
             messages.success(request, "応援権限を付与しました")
             return redirect("platform:grants")
     rows = selectors.grants_given(host=req.municipality)
-    return render(request, "platform/grants.html",
-                  {"form": form, "rows": rows, "now": timezone.now()},
-                  status=400 if form.errors else 200)
+    return render(
+        request,
+        "platform/grants.html",
+        {"form": form, "rows": rows, "now": timezone.now()},
+        status=400 if form.errors else 200,
+    )
 
 
 @require_POST
@@ -88,8 +97,11 @@ def grant_revoke(request: HttpRequest, grant_id: int) -> HttpResponse:
 @require_role(Role.ADMIN)
 def staff(request: HttpRequest) -> HttpResponse:
     req: Any = request
-    return render(request, "platform/staff.html",
-                  {"rows": selectors.staff_list(municipality=req.municipality)})
+    return render(
+        request,
+        "platform/staff.html",
+        {"rows": selectors.staff_list(municipality=req.municipality)},
+    )
 
 
 @require_role(Role.OPERATOR)

@@ -13,10 +13,17 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
 from ninja.security import APIKeyCookie, HttpBearer
 
 from moyai.platform.errors import ServiceError
 from moyai.platform.middleware import is_verified
+
+
+class Utf8JSONRenderer(JSONRenderer):
+    """JSON with Japanese text as UTF-8, not \\u escapes (readable by people and tools)."""
+
+    json_dumps_params = {"ensure_ascii": False}
 
 
 class BearerToken(HttpBearer):
@@ -44,6 +51,7 @@ api = NinjaAPI(
     auth=[BearerToken(), StaffSession()],
     urls_namespace="api",
     docs_url="/docs",
+    renderer=Utf8JSONRenderer(),
 )
 
 
@@ -60,8 +68,12 @@ def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     first = errors[0] if errors else {"field": "", "message": "入力が正しくありません"}
     return api.create_response(
         request,
-        error_body("invalid", f"入力が正しくありません: {first['message']}", first["field"],
-                   errors=errors),
+        error_body(
+            "invalid",
+            f"入力が正しくありません: {first['message']}",
+            str(first["field"] or ""),
+            errors=errors,
+        ),
         status=422,
     )
 
@@ -69,14 +81,14 @@ def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
 @api.exception_handler(ServiceError)
 def _service(request: HttpRequest, exc: ServiceError) -> HttpResponse:
     status = 404 if exc.code == "not_found" else 400
-    return api.create_response(request, error_body(exc.code, exc.message, exc.field),
-                               status=status)
+    return api.create_response(request, error_body(exc.code, exc.message, exc.field), status=status)
 
 
 @api.exception_handler(AuthenticationError)
 def _auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(
-        request, error_body("unauthenticated", "認証が必要です（トークンまたはログイン）"),
+        request,
+        error_body("unauthenticated", "認証が必要です（トークンまたはログイン）"),
         status=401,
     )
 
@@ -97,8 +109,7 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return api.create_response(request, error_body("error", exc.message),
-                               status=exc.status_code)
+    return api.create_response(request, error_body("error", exc.message), status=exc.status_code)
 
 
 def _register_routers() -> None:

@@ -4,12 +4,13 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from moyai.platform.models import Role
 from moyai.web.menu import items_for
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
     req: Any = request
-    roles = getattr(req, "staff_roles", frozenset())
+    roles: frozenset[Role] = getattr(req, "staff_roles", frozenset())
     return {
         "shell_municipality": getattr(req, "municipality", None),
         "shell_grant": getattr(req, "support_grant", None),

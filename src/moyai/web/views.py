@@ -22,8 +22,9 @@ from moyai.platform.permissions import require_verified
 from moyai.web.forms import LoginForm
 
 
-def locked_out(request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
-               ) -> HttpResponse:
+def locked_out(
+    request: HttpRequest, credentials: Any = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
     """Shown when login throttling has locked the account from this address."""
     return render(request, "web/locked_out.html", status=429)
 
@@ -35,15 +36,17 @@ def login_view(request: HttpRequest) -> HttpResponse:
     error = ""
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
-        user = auth.authenticate(request, username=username,
-                                 password=form.cleaned_data["password"])
+        user = auth.authenticate(request, username=username, password=form.cleaned_data["password"])
         if getattr(request, "axes_locked_out", False):
             return locked_out(request)
         device = None
         if user is not None:
             device = next(
-                (d for d in TOTPDevice.objects.devices_for_user(user, confirmed=True)
-                 if d.verify_token(form.cleaned_data["otp_token"])),
+                (
+                    d
+                    for d in TOTPDevice.objects.devices_for_user(user, confirmed=True)
+                    if d.verify_token(form.cleaned_data["otp_token"])
+                ),
                 None,
             )
             if device is None:
@@ -63,8 +66,9 @@ def login_view(request: HttpRequest) -> HttpResponse:
             if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
                 target = ""
             return redirect(target or "web:home")
-    return render(request, "web/login.html", {"form": form, "error": error},
-                  status=401 if error else 200)
+    return render(
+        request, "web/login.html", {"form": form, "error": error}, status=401 if error else 200
+    )
 
 
 @require_POST
@@ -110,8 +114,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
             cursor.execute("SELECT 1")
             cursor.fetchone()
         db = "ok"
-    except Exception:  # noqa: BLE001 - any failure means unhealthy
+    except Exception:
         db = "error"
     status = 200 if db == "ok" else 503
-    return JsonResponse({"status": "ok" if db == "ok" else "error", "database": db},
-                        status=status)
+    return JsonResponse({"status": "ok" if db == "ok" else "error", "database": db}, status=status)

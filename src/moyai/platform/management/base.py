@@ -15,10 +15,13 @@ from moyai.platform.models import Municipality
 def cli_actor(municipality: Municipality | None = None) -> Actor:
     try:
         who = getpass.getuser()
-    except Exception:  # noqa: BLE001 - no passwd entry in some containers
+    except Exception:
         who = "unknown"
-    return Actor(username=f"cli:{who}", channel="cli",
-                 municipality_code=municipality.code if municipality else "")
+    return Actor(
+        username=f"cli:{who}",
+        channel="cli",
+        municipality_code=municipality.code if municipality else "",
+    )
 
 
 class MunicipalityCommand(BaseCommand):
@@ -29,7 +32,9 @@ class MunicipalityCommand(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
-            "--municipality", "-m", metavar="CODE",
+            "--municipality",
+            "-m",
+            metavar="CODE",
             required=self.municipality_required,
             help="団体コード（6桁）",
         )

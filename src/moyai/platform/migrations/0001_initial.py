@@ -3,212 +3,514 @@
 import django.contrib.auth.validators
 import django.db.models.deletion
 import django.utils.timezone
-import moyai.platform.models
 from django.conf import settings
 from django.db import migrations, models
 
+import moyai.platform.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Council',
+            name="Council",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True, verbose_name='協議会名')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True, verbose_name="協議会名")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': '協議会',
+                "verbose_name": "協議会",
             },
         ),
         migrations.CreateModel(
-            name='StaffUser',
+            name="StaffUser",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('display_name', models.CharField(blank=True, max_length=100, verbose_name='氏名')),
-                ('department', models.CharField(blank=True, max_length=100, verbose_name='所属課')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                ("display_name", models.CharField(blank=True, max_length=100, verbose_name="氏名")),
+                ("department", models.CharField(blank=True, max_length=100, verbose_name="所属課")),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '職員',
+                "verbose_name": "職員",
             },
             managers=[
-                ('objects', moyai.platform.models.StaffManager()),
+                ("objects", moyai.platform.models.StaffManager()),
             ],
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, verbose_name='用途')),
-                ('prefix', models.CharField(max_length=12, unique=True)),
-                ('key_hash', models.CharField(max_length=64)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires_at', models.DateTimeField(verbose_name='有効期限')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="用途")),
+                ("prefix", models.CharField(max_length=12, unique=True)),
+                ("key_hash", models.CharField(max_length=64)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires_at", models.DateTimeField(verbose_name="有効期限")),
+                ("last_used_at", models.DateTimeField(blank=True, null=True)),
+                ("revoked_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Municipality',
+            name="Municipality",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=6, unique=True, validators=[moyai.platform.models._validate_code], verbose_name='団体コード')),
-                ('name', models.CharField(max_length=50, verbose_name='団体名')),
-                ('prefecture', models.CharField(max_length=4, verbose_name='都道府県')),
-                ('is_active', models.BooleanField(default=True, verbose_name='利用中')),
-                ('joined_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='参加日時')),
-                ('council', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='members', to='platform.council', verbose_name='協議会')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "code",
+                    models.CharField(
+                        max_length=6,
+                        unique=True,
+                        validators=[moyai.platform.models._validate_code],
+                        verbose_name="団体コード",
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, verbose_name="団体名")),
+                ("prefecture", models.CharField(max_length=4, verbose_name="都道府県")),
+                ("is_active", models.BooleanField(default=True, verbose_name="利用中")),
+                (
+                    "joined_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="参加日時"
+                    ),
+                ),
+                (
+                    "council",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="members",
+                        to="platform.council",
+                        verbose_name="協議会",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '団体',
-                'ordering': ['code'],
+                "verbose_name": "団体",
+                "ordering": ["code"],
             },
         ),
         migrations.AddField(
-            model_name='staffuser',
-            name='municipality',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='platform.municipality', verbose_name='所属団体'),
+            model_name="staffuser",
+            name="municipality",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="staff",
+                to="platform.municipality",
+                verbose_name="所属団体",
+            ),
         ),
         migrations.CreateModel(
-            name='OutboxEvent',
+            name="OutboxEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('type', models.CharField(max_length=100, verbose_name='種別')),
-                ('subject_type', models.CharField(blank=True, max_length=64)),
-                ('subject_id', models.CharField(blank=True, max_length=64)),
-                ('payload', models.JSONField(default=dict)),
-                ('occurred_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('municipality', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='platform.municipality')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("type", models.CharField(max_length=100, verbose_name="種別")),
+                ("subject_type", models.CharField(blank=True, max_length=64)),
+                ("subject_id", models.CharField(blank=True, max_length=64)),
+                ("payload", models.JSONField(default=dict)),
+                ("occurred_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="platform.municipality",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='StaffRole',
+            name="StaffRole",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('registry', '住民記録'), ('tax', '税務'), ('health_insurance', '国保'), ('disaster', '被災者支援'), ('admin', '団体管理者'), ('operator', '基盤運用者')], max_length=32, verbose_name='権限')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='role_rows', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("registry", "住民記録"),
+                            ("tax", "税務"),
+                            ("health_insurance", "国保"),
+                            ("disaster", "被災者支援"),
+                            ("admin", "団体管理者"),
+                            ("operator", "基盤運用者"),
+                        ],
+                        max_length=32,
+                        verbose_name="権限",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="role_rows",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SupportGrant',
+            name="SupportGrant",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('roles', models.JSONField(default=list, verbose_name='付与する権限')),
-                ('reason', models.CharField(max_length=200, verbose_name='理由')),
-                ('starts_at', models.DateTimeField(verbose_name='開始日時')),
-                ('expires_at', models.DateTimeField(verbose_name='終了日時')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='取消日時')),
-                ('granted_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='付与者')),
-                ('grantee', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='support_grants', to=settings.AUTH_USER_MODEL, verbose_name='応援職員')),
-                ('host', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='support_grants_given', to='platform.municipality', verbose_name='応援を受ける団体')),
-                ('revoked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("roles", models.JSONField(default=list, verbose_name="付与する権限")),
+                ("reason", models.CharField(max_length=200, verbose_name="理由")),
+                ("starts_at", models.DateTimeField(verbose_name="開始日時")),
+                ("expires_at", models.DateTimeField(verbose_name="終了日時")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "revoked_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="取消日時"),
+                ),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="付与者",
+                    ),
+                ),
+                (
+                    "grantee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="support_grants",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="応援職員",
+                    ),
+                ),
+                (
+                    "host",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="support_grants_given",
+                        to="platform.municipality",
+                        verbose_name="応援を受ける団体",
+                    ),
+                ),
+                (
+                    "revoked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '応援権限',
+                "verbose_name": "応援権限",
             },
         ),
         migrations.CreateModel(
-            name='JobRun',
+            name="JobRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(max_length=200)),
-                ('total', models.PositiveIntegerField(default=0)),
-                ('done', models.PositiveIntegerField(default=0)),
-                ('started_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('municipality', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='platform.municipality')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("key", models.CharField(max_length=200)),
+                ("total", models.PositiveIntegerField(default=0)),
+                ("done", models.PositiveIntegerField(default=0)),
+                ("started_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="platform.municipality",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('municipality', 'key'), name='job_key_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("municipality", "key"), name="job_key_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='ConsumerOffset',
+            name="ConsumerOffset",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('consumer', models.CharField(max_length=100)),
-                ('last_event_id', models.BigIntegerField(default=0)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('municipality', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='platform.municipality')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("consumer", models.CharField(max_length=100)),
+                ("last_event_id", models.BigIntegerField(default=0)),
+                ("updated_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="platform.municipality",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('municipality', 'consumer'), name='consumer_offset_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("municipality", "consumer"), name="consumer_offset_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField(verbose_name='連番')),
-                ('occurred_at', models.DateTimeField(verbose_name='日時')),
-                ('actor_id', models.BigIntegerField(null=True, verbose_name='職員ID')),
-                ('actor_username', models.CharField(max_length=150, verbose_name='職員')),
-                ('actor_municipality_code', models.CharField(blank=True, max_length=6, verbose_name='職員の所属団体')),
-                ('support_grant_id', models.BigIntegerField(null=True, verbose_name='応援権限ID')),
-                ('action', models.CharField(choices=[('read', '参照'), ('create', '登録'), ('update', '更新'), ('delete', '削除'), ('print', '印刷'), ('export', '出力'), ('login', 'ログイン'), ('grant', '権限付与')], max_length=16, verbose_name='操作')),
-                ('target_type', models.CharField(max_length=64, verbose_name='対象種別')),
-                ('target_id', models.CharField(blank=True, max_length=64, verbose_name='対象ID')),
-                ('purpose', models.CharField(blank=True, max_length=200, verbose_name='目的')),
-                ('detail', models.JSONField(default=dict, verbose_name='詳細')),
-                ('source_ip', models.CharField(blank=True, max_length=64, verbose_name='接続元')),
-                ('channel', models.CharField(max_length=16, verbose_name='経路')),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
-                ('municipality', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='platform.municipality')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveBigIntegerField(verbose_name="連番")),
+                ("occurred_at", models.DateTimeField(verbose_name="日時")),
+                ("actor_id", models.BigIntegerField(null=True, verbose_name="職員ID")),
+                ("actor_username", models.CharField(max_length=150, verbose_name="職員")),
+                (
+                    "actor_municipality_code",
+                    models.CharField(blank=True, max_length=6, verbose_name="職員の所属団体"),
+                ),
+                ("support_grant_id", models.BigIntegerField(null=True, verbose_name="応援権限ID")),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("read", "参照"),
+                            ("create", "登録"),
+                            ("update", "更新"),
+                            ("delete", "削除"),
+                            ("print", "印刷"),
+                            ("export", "出力"),
+                            ("login", "ログイン"),
+                            ("grant", "権限付与"),
+                        ],
+                        max_length=16,
+                        verbose_name="操作",
+                    ),
+                ),
+                ("target_type", models.CharField(max_length=64, verbose_name="対象種別")),
+                ("target_id", models.CharField(blank=True, max_length=64, verbose_name="対象ID")),
+                ("purpose", models.CharField(blank=True, max_length=200, verbose_name="目的")),
+                ("detail", models.JSONField(default=dict, verbose_name="詳細")),
+                ("source_ip", models.CharField(blank=True, max_length=64, verbose_name="接続元")),
+                ("channel", models.CharField(max_length=16, verbose_name="経路")),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="platform.municipality",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '監査ログ',
-                'indexes': [models.Index(fields=['municipality', 'occurred_at'], name='platform_au_municip_f00203_idx'), models.Index(fields=['municipality', 'target_type', 'target_id'], name='platform_au_municip_d2a277_idx')],
-                'constraints': [models.UniqueConstraint(fields=('municipality', 'seq'), name='audit_seq_unique')],
+                "verbose_name": "監査ログ",
+                "indexes": [
+                    models.Index(
+                        fields=["municipality", "occurred_at"],
+                        name="platform_au_municip_f00203_idx",
+                    ),
+                    models.Index(
+                        fields=["municipality", "target_type", "target_id"],
+                        name="platform_au_municip_d2a277_idx",
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(fields=("municipality", "seq"), name="audit_seq_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_seq', models.PositiveBigIntegerField(default=0)),
-                ('last_hash', models.CharField(max_length=64)),
-                ('municipality', models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='platform.municipality')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("last_seq", models.PositiveBigIntegerField(default=0)),
+                ("last_hash", models.CharField(max_length=64)),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        editable=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="platform.municipality",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('municipality',), name='audit_head_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("municipality",), name="audit_head_unique")
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='staffuser',
-            constraint=models.CheckConstraint(condition=models.Q(('is_superuser', False)), name='staff_no_superuser'),
+            model_name="staffuser",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("is_superuser", False)), name="staff_no_superuser"
+            ),
         ),
         migrations.AddIndex(
-            model_name='outboxevent',
-            index=models.Index(fields=['municipality', 'id'], name='platform_ou_municip_3d7aab_idx'),
+            model_name="outboxevent",
+            index=models.Index(
+                fields=["municipality", "id"], name="platform_ou_municip_3d7aab_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='staffrole',
-            constraint=models.UniqueConstraint(fields=('user', 'role'), name='staff_role_unique'),
+            model_name="staffrole",
+            constraint=models.UniqueConstraint(fields=("user", "role"), name="staff_role_unique"),
         ),
         migrations.AddConstraint(
-            model_name='supportgrant',
-            constraint=models.CheckConstraint(condition=models.Q(('expires_at__gt', models.F('starts_at'))), name='grant_expires_after_start'),
+            model_name="supportgrant",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("expires_at__gt", models.F("starts_at"))),
+                name="grant_expires_after_start",
+            ),
         ),
     ]

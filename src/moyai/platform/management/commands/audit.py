@@ -31,9 +31,11 @@ class Command(MunicipalityCommand):
                 )
                 continue
             failed += 1
-            self.stdout.write(self.style.ERROR(
-                f"{m.code} {m.name}: 不整合 {len(report.problems)} 件（{report.rows} 行中）"
-            ))
+            self.stdout.write(
+                self.style.ERROR(
+                    f"{m.code} {m.name}: 不整合 {len(report.problems)} 件（{report.rows} 行中）"
+                )
+            )
             for p in report.problems:
                 row = f" 行ID {p.row_id}" if p.row_id is not None else ""
                 self.stdout.write(self.style.ERROR(f"  連番 {p.seq}{row}: {p.reason}"))

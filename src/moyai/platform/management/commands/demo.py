@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import sys
 from argparse import ArgumentParser
 from typing import Any
 
@@ -45,9 +46,8 @@ class Command(BaseCommand):
             out.write(f"   {login.username:<24} {login.municipality} {login.roles}")
         out.write("=" * 72)
         try:
-            qr = segno.make(uri)
-            qr.terminal(out=self.stdout._out, compact=True)  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 - a QR code is a convenience only
-            pass
+            segno.make(uri).terminal(out=sys.stdout, compact=True)
+        except (OSError, ValueError):
+            out.write(f" {uri}")  # no terminal for the QR code: print the URI
         if not options["no_serve"]:
             call_command("runserver", options["addr"], "--insecure", "--noreload")

@@ -27,8 +27,12 @@ class Command(MunicipalityCommand):
         while True:
             municipalities = self.municipalities(options)
             total = 0
-            for m in tqdm(municipalities, desc="配信", unit="団体", disable=options["verbosity"] < 1
-                          or len(municipalities) < 2):
+            for m in tqdm(
+                municipalities,
+                desc="配信",
+                unit="団体",
+                disable=options["verbosity"] < 1 or len(municipalities) < 2,
+            ):
                 stats = dispatch_tenant(m, batch_size=options["batch_size"])
                 total += stats.delivered
                 if stats.delivered and options["verbosity"] >= 1:

@@ -26,14 +26,19 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["action"] == "list":
             for m in Municipality.objects.select_related("council"):
-                self.stdout.write(f"{m.code}\t{m.prefecture}\t{m.name}\t"
-                                  f"{m.council.name if m.council else ''}")
+                self.stdout.write(
+                    f"{m.code}\t{m.prefecture}\t{m.name}\t{m.council.name if m.council else ''}"
+                )
             return
         try:
-            council = (services.council_get_or_create(name=options["council"])
-                       if options["council"] else None)
-            m = services.municipality_create(code=options["code"], name=options["name"],
-                                             council=council)
+            council = (
+                services.council_get_or_create(name=options["council"])
+                if options["council"]
+                else None
+            )
+            m = services.municipality_create(
+                code=options["code"], name=options["name"], council=council
+            )
         except ServiceError as exc:
             raise CommandError(f"{exc.field}: {exc.message}") from None
         self.stdout.write(f"登録しました: {m.code} {m.prefecture}{m.name}")

@@ -21,8 +21,11 @@ class Command(BaseCommand):
         create = sub.add_parser("create")
         create.add_argument("--municipality", "-m", help="団体コード（運用者は省略）")
         create.add_argument("--username", required=True)
-        create.add_argument("--roles", required=True,
-                            help="権限（カンマ区切り）: " + ", ".join(r.value for r in Role))
+        create.add_argument(
+            "--roles",
+            required=True,
+            help="権限（カンマ区切り）: " + ", ".join(r.value for r in Role),
+        )
         create.add_argument("--display-name", default="")
         create.add_argument("--department", default="")
         create.add_argument("--password", help="省略すると入力を求めます")
@@ -36,9 +39,12 @@ class Command(BaseCommand):
         password = options["password"] or getpass.getpass("パスワード: ")
         try:
             new = services.staff_create(
-                municipality=municipality, username=options["username"], password=password,
+                municipality=municipality,
+                username=options["username"],
+                password=password,
                 roles=[r.strip() for r in options["roles"].split(",") if r.strip()],
-                display_name=options["display_name"], department=options["department"],
+                display_name=options["display_name"],
+                department=options["department"],
             )
         except ServiceError as exc:
             raise CommandError(f"{exc.field}: {exc.message}") from None

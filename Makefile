@@ -1,0 +1,26 @@
+# moyai — the two commands of the README.
+#   make demo    install and start the demo (SQLite, three synthetic municipalities)
+#   make check   install the dev dependencies, then lint, types and the whole test suite
+PYTHON ?= python3
+VENV ?= .venv
+
+.PHONY: demo check install install-dev test lint
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+
+install: $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -e .
+
+install-dev: $(VENV)/bin/python
+	$(VENV)/bin/pip install --quiet -e '.[dev]'
+
+demo: install
+	$(VENV)/bin/moyai demo
+
+check: install-dev
+	VENV=$(VENV) scripts/check
+
+lint: install-dev
+	VENV=$(VENV) scripts/check --lint-only

@@ -1,0 +1,149 @@
+"""Tenant isolation, proved over every URL pattern and every API operation (not a chosen list).
+
+Municipality B holds data marked with a canary string. Staff of A (with every 業務 role) and a
+platform operator request every route — each id parameter filled with one of B's ids — with GET
+and POST. Every answer must be a refusal (403/404/405) where a B id is involved, no answer may
+contain the canary, and B's data must be exactly as before.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.utils import timezone
+
+from moyai.platform import services
+from moyai.platform.audit import Actor, acting_as, audit_record
+from moyai.platform.models import MUNICIPAL_ROLES, Role, StaffUser, SupportGrant
+from moyai.platform.outbox import emit
+from moyai.platform.tenancy import tenant_context, tenant_models
+from moyai.web.api import api
+
+from ..conftest import signed_in_client
+
+CANARY = "CANARY-寒川-7f3a"
+PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
+
+
+def all_routes(patterns=None, prefix: str = "") -> list[str]:
+    """Every URL pattern of the project as a route string, resolvers expanded."""
+    routes: list[str] = []
+    for p in get_resolver().url_patterns if patterns is None else patterns:
+        if isinstance(p, URLResolver):
+            routes += all_routes(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            routes.append(prefix + str(p.pattern))
+    return routes
+
+
+@pytest.fixture
+def world(town_a, town_b, make_town, make_staff):
+    town_c = make_town("143413", "大磯町")
+    admin_b = make_staff(town_b, Role.ADMIN)
+    helper_c = make_staff(town_c, Role.DISASTER)
+    StaffUser.objects.filter(pk=admin_b.user.pk).update(display_name=CANARY)
+    with acting_as(Actor(username="cli:test", channel="cli", municipality_code=town_b.code)):
+        start = timezone.now() - timedelta(minutes=1)
+        grant_b = services.support_grant_create(
+            host=town_b,
+            granted_by=admin_b.user,
+            grantee_username=helper_c.user.username,
+            roles=[Role.DISASTER],
+            reason=CANARY,
+            starts_at=start,
+            expires_at=start + timedelta(days=1),
+        )
+        with tenant_context(town_b):
+            audit_b = audit_record(
+                action="read", target_type="person", target_id="9", purpose=CANARY
+            )
+            event_b = emit(type="registry.test", subject_id="9", payload={"name": CANARY})
+    ids = {
+        "audit_id": audit_b.pk,
+        "grant_id": grant_b.pk,
+        "event_id": event_b.pk,
+    }
+    staff_a = make_staff(town_a, *MUNICIPAL_ROLES)
+    operator = make_staff(None, Role.OPERATOR, username="operator-x")
+    return {
+        "a": town_a,
+        "b": town_b,
+        "ids": ids,
+        "staff": {"staff_a": staff_a, "operator": operator},
+    }
+
+
+def snapshot_b(town_b) -> dict:
+    with tenant_context(town_b):
+        counts = {m._meta.label: m.objects.count() for m in tenant_models()}
+    counts["grants"] = list(
+        SupportGrant.objects.filter(host=town_b).values_list("pk", "revoked_at", "expires_at")
+    )
+    counts["staff"] = list(
+        StaffUser.objects.filter(municipality=town_b).values_list("pk", "display_name", "is_active")
+    )
+    return counts
+
+
+def fill(route: str, ids: dict[str, int]) -> str:
+    def sub(m: re.Match) -> str:
+        name = m.group("name")
+        assert name in ids, (
+            f"route {route!r} has parameter {name!r}: add one of B's ids for it to this test"
+        )
+        return str(ids[name])
+
+    return "/" + PARAM.sub(sub, route).replace("^", "").replace("$", "")
+
+
+def test_every_route_refuses_another_municipalitys_ids(world) -> None:
+    routes = all_routes()
+    assert len(routes) >= 10
+    before = snapshot_b(world["b"])
+    checked = 0
+    for route in routes:
+        url = fill(route, world["ids"])
+        has_id = bool(PARAM.search(route))
+        for who, staff in world["staff"].items():
+            for method in ("get", "post"):
+                client = signed_in_client(staff)  # fresh: a POST to /logout/ signs out
+                response = getattr(client, method)(url, {"after": 0} if method == "get" else {})
+                body = (
+                    b"".join(response.streaming_content) if response.streaming else response.content
+                )
+                for form in (CANARY.encode(), json.dumps(CANARY).strip('"').encode()):
+                    assert form not in body, f"{who} {method.upper()} {url} leaked B"
+                if has_id:
+                    assert response.status_code in (403, 404, 405), (
+                        f"{who} {method.upper()} {url} answered {response.status_code}"
+                    )
+                checked += 1
+    assert snapshot_b(world["b"]) == before, "a request of A's left a trace in B's data"
+    assert checked == len(routes) * 4
+
+
+def test_every_api_operation_is_a_route_the_enumeration_covers() -> None:
+    routes = {
+        "/" + PARAM.sub(lambda m: "{" + m.group("name") + "}", r)
+        for r in all_routes()
+        if r.startswith("api/v1/")
+    }
+    schema = api.get_openapi_schema()
+    operations = {path for path in schema["paths"]}
+    assert operations, "the API has operations"
+    missing = {op for op in operations if op not in routes}
+    assert not missing, f"API operations not reached by the URL enumeration: {missing}"
+
+
+def test_b_sees_its_own_canary(world, make_staff) -> None:
+    """The canary is visible to B itself, so its absence above means something."""
+    client = signed_in_client(make_staff(world["b"], Role.ADMIN, Role.REGISTRY))
+    feed = client.get("/api/v1/events", {"after": 0})
+    assert feed.json()["events"][-1]["payload"]["name"] == CANARY
+    assert CANARY in feed.content.decode()  # UTF-8 JSON, not \\u escapes
+    detail = client.get(f"/platform/audit/{world['ids']['audit_id']}/")
+    assert detail.status_code == 200 and CANARY in detail.content.decode()
