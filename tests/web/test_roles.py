@@ -184,3 +184,23 @@ def test_grant_screen_creates_and_revokes(town_a, town_b, make_staff) -> None:
     assert client.post(reverse("platform:grant_revoke", args=[grant.pk])).status_code == 302
     grant.refresh_from_db()
     assert grant.revoked_at is not None
+
+
+def test_a_denied_post_leaves_no_trace(town_a, town_b, make_staff) -> None:
+    clerk = make_staff(town_a, Role.REGISTRY)
+    helper_b = make_staff(town_b, Role.DISASTER)
+    now = timezone.localtime()
+    response = signed_in_client(clerk).post(
+        reverse("platform:grants"),
+        {
+            "grantee": helper_b.user.username,
+            "roles": ["disaster"],
+            "reason": "権限のない付与",
+            "starts_at": now.strftime("%Y-%m-%dT%H:%M"),
+            "expires_at": (now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M"),
+        },
+    )
+    assert response.status_code == 403
+    assert not SupportGrant.objects.exists()
+    with tenant_context(town_a):
+        assert not AuditEvent.objects.exclude(action="login").exists()

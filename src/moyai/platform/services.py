@@ -93,7 +93,7 @@ def staff_create(
 
     Operators (``Role.OPERATOR``) have no municipality; everybody else belongs to exactly one.
     """
-    is_operator = [Role(r) for r in roles] == [Role.OPERATOR]
+    is_operator = [str(r) for r in roles] == [Role.OPERATOR.value]
     if is_operator and municipality is not None:
         raise ServiceError("基盤運用者は団体に所属しません", field="municipality")
     if not is_operator:

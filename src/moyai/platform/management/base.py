@@ -30,6 +30,13 @@ class MunicipalityCommand(BaseCommand):
 
     municipality_required = True
 
+    def execute(self, *args: Any, **options: Any) -> str | None:
+        # Everything a CLI command records in an audit log is attributed to the OS user.
+        from moyai.platform.audit import acting_as
+
+        with acting_as(cli_actor()):
+            return super().execute(*args, **options)
+
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument(
             "--municipality",
