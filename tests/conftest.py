@@ -41,6 +41,26 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[No
         connection.close()
 
 
+@pytest.fixture(autouse=True)
+def _flush_as_owner(request: pytest.FixtureRequest) -> Iterator[None]:
+    """On PostgreSQL, let the end-of-test flush of transactional tests run as the owner.
+
+    Transactional tests (``live_server``, ``transactional_db``) commit their data and empty the
+    tables with ``TRUNCATE`` afterwards; the application role may by design not truncate the
+    audit log. Requesting ``transactional_db`` here makes this teardown run before the flush;
+    ``RESET ROLE`` returns to the owner, and Django reconnects (as the app role) afterwards.
+    """
+    names = request.fixturenames
+    if "transactional_db" not in names and "live_server" not in names:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    yield
+    if connection.vendor == "postgresql" and connection.settings_dict["OPTIONS"].get("assume_role"):
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+
+
 @pytest.fixture
 def cli_actor() -> Iterator[Actor]:
     with acting_as(Actor(username="cli:test", channel="cli")) as actor:

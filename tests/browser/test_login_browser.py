@@ -1,8 +1,8 @@
 """Staff sign-in (password + TOTP) in a real browser: Playwright driving Debian's Chromium.
 
-The browser is never downloaded: it is the system's ``/usr/bin/chromium`` (``scripts/ensure-chromium``
-installs it, with a Japanese font), or ``MOYAI_CHROMIUM``. Without it the tests are skipped, unless
-``MOYAI_REQUIRE_BROWSER=1``, when they fail.
+The browser is never downloaded: it is the system's ``/usr/bin/chromium`` (installed, with a
+Japanese font, by ``scripts/ensure-chromium``) or ``MOYAI_CHROMIUM``. Without it the tests are
+skipped, unless ``MOYAI_REQUIRE_BROWSER=1``, when they fail.
 
 Playwright's sync API keeps an asyncio event loop in this thread while the browser is open, and
 Django refuses ORM calls from a thread with a running loop (SynchronousOnlyOperation). So every
@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from django.db import connection
 from django_otp.oath import hotp
 
 from moyai.platform.models import Municipality
@@ -48,33 +47,17 @@ LOGIN_ERROR = "ユーザー名、パスワードまたは確認コードが正�
 TIMEOUT_MS = 15_000
 
 
-@pytest.fixture(autouse=True)
-def _flush_as_owner(transactional_db: None) -> Iterator[None]:
-    """On PostgreSQL, let the end-of-test flush run as the database owner.
-
-    ``live_server`` makes these tests transactional: the test data is committed so that the
-    server thread sees it, and the tables are emptied with ``TRUNCATE`` after the test. The tests
-    run as the application role (``django_db_setup`` in tests/conftest.py), which by design may
-    not truncate (nor delete from) the audit log. This teardown runs before pytest-django's
-    flush (it depends on ``transactional_db``), and ``RESET ROLE`` puts the connection back to
-    the owner that it logged in as; Django closes the connection right after the flush, so the
-    next test connects as the application role again.
-    """
-    yield
-    options = connection.settings_dict.get("OPTIONS", {})
-    if connection.vendor == "postgresql" and options.get("assume_role"):
-        with connection.cursor() as cursor:
-            cursor.execute("RESET ROLE")
-
-
 def require_chromium() -> None:
     if os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK):
         return
-    message = (f"Chromium not found at {CHROMIUM}: run scripts/ensure-chromium (as root) "
-               "or point MOYAI_CHROMIUM at a Chromium binary")
+    message = (
+        f"Chromium not found at {CHROMIUM}: run scripts/ensure-chromium (as root) "
+        "or point MOYAI_CHROMIUM at a Chromium binary"
+    )
     if os.environ.get("MOYAI_REQUIRE_BROWSER") == "1":
-        pytest.fail(f"{message} (MOYAI_REQUIRE_BROWSER=1, so this is a failure, not a skip)",
-                    pytrace=False)
+        pytest.fail(
+            f"{message} (MOYAI_REQUIRE_BROWSER=1, so this is a failure, not a skip)", pytrace=False
+        )
     pytest.skip(message)
 
 
@@ -85,11 +68,13 @@ def chromium_page() -> Iterator[Page]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS,
-                                     headless=True, timeout=60_000)
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True, timeout=60_000
+        )
         try:
-            context = browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo",
-                                          viewport={"width": 1280, "height": 800})
+            context = browser.new_context(
+                locale="ja-JP", timezone_id="Asia/Tokyo", viewport={"width": 1280, "height": 800}
+            )
             context.set_default_timeout(TIMEOUT_MS)
             yield context.new_page()
         finally:
@@ -110,8 +95,9 @@ def fill_login(page: Page, *, username: str, password: str, otp_token: str) -> N
     page.get_by_label("確認コード").fill(otp_token)
 
 
-def test_staff_signs_in_with_password_and_totp(live_server: Any, town_a: Municipality,
-                                               make_staff: Any) -> None:
+def test_staff_signs_in_with_password_and_totp(
+    live_server: Any, town_a: Municipality, make_staff: Any
+) -> None:
     from playwright.sync_api import expect
 
     staff = make_staff(town_a)
@@ -141,8 +127,9 @@ def test_staff_signs_in_with_password_and_totp(live_server: Any, town_a: Municip
         page.screenshot(path=str(ARTIFACTS / "login-home.png"), full_page=True)
 
 
-def test_wrong_totp_code_is_refused(live_server: Any, town_a: Municipality,
-                                    make_staff: Any) -> None:
+def test_wrong_totp_code_is_refused(
+    live_server: Any, town_a: Municipality, make_staff: Any
+) -> None:
     from playwright.sync_api import expect
 
     staff = make_staff(town_a)

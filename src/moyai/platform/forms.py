@@ -7,6 +7,8 @@ from moyai.platform.services import GRANTABLE_ROLES
 
 
 class AuditSearchForm(forms.Form):
+    label_suffix = ""
+
     date_from = forms.DateField(
         label="期間（から）", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -23,6 +25,8 @@ class AuditSearchForm(forms.Form):
 
 
 class SupportGrantForm(forms.Form):
+    label_suffix = ""
+
     grantee = forms.CharField(label="応援職員のユーザー名", max_length=150)
     roles = forms.MultipleChoiceField(
         label="付与する権限",

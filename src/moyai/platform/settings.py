@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "ninja",
     "moyai.platform",
+    "moyai.registry",
+    "moyai.documents",
     "moyai.web",
 ]
 

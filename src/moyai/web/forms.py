@@ -4,6 +4,8 @@ from django import forms
 
 
 class LoginForm(forms.Form):
+    label_suffix = ""
+
     username = forms.CharField(
         label="ユーザー名",
         max_length=150,

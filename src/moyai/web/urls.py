@@ -17,6 +17,8 @@ web_patterns = (
 urlpatterns = [
     path("", include(web_patterns)),
     path("platform/", include("moyai.platform.urls")),
+    path("registry/", include("moyai.registry.urls")),
+    path("documents/", include("moyai.documents.urls")),
     path("api/v1/", api.urls),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -58,6 +58,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
                     return locked_out(request)
         if user is None or device is None:
             error = "ユーザー名、パスワードまたは確認コードが正しくありません"
+            form = LoginForm(initial={"username": username})  # never echo the password or code
         else:
             auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             otp_login(request, device)

@@ -15,6 +15,14 @@ from django.core.management.base import BaseCommand, CommandError
 from moyai.platform.demo import seed_demo
 
 
+def _migrations_pending() -> bool:
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
 class Command(BaseCommand):
     help = "デモ環境を作成して起動します (create the demo and run it on http://127.0.0.1:8000/)."
 
@@ -25,7 +33,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.ENV == "production":
             raise CommandError("moyai demo は MOYAI_ENV=demo で実行してください")
-        call_command("migrate", verbosity=0, interactive=False)
+        if _migrations_pending():
+            call_command("migrate", verbosity=0, interactive=False)
         seed = seed_demo()
         secret = base64.b32encode(bytes.fromhex(seed.totp_key_hex)).decode().rstrip("=")
         uri = f"otpauth://totp/moyai:demo?secret={secret}&issuer=moyai"
