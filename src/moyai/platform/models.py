@@ -279,3 +279,15 @@ class JobRun(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["municipality", "key"], name="job_key_unique"),
         ]
+
+
+class Counter(TenantModel):
+    """採番: a per-municipality number sequence (宛名番号, 世帯番号, 異動番号 …)."""
+
+    name = models.CharField(max_length=64)
+    value = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "name"], name="counter_name_unique"),
+        ]

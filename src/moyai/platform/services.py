@@ -20,6 +20,7 @@ from moyai.platform.models import (
     ApiToken,
     AuditAction,
     Council,
+    Counter,
     Municipality,
     Role,
     StaffRole,
@@ -264,3 +265,18 @@ def api_token_create(*, user: StaffUser, name: str, days: int = 90) -> NewToken:
         expires_at=timezone.now() + timedelta(days=days),
     )
     return NewToken(token=token, plaintext=f"{TOKEN_PREFIX}_{prefix}_{secret}")
+
+
+def counter_next(*, name: str, count: int = 1) -> int:
+    """Reserve ``count`` numbers of the current municipality's sequence ``name``; returns the
+    first. The counter row is locked until the caller's transaction ends, so numbers are never
+    handed out twice (and a rolled-back transaction hands its numbers back)."""
+    with transaction.atomic():
+        row = Counter.objects.select_for_update().filter(name=name).first()
+        if row is None:
+            Counter.objects.get_or_create(name=name)
+            row = Counter.objects.select_for_update().get(name=name)
+        first = row.value + 1
+        row.value += count
+        row.save(update_fields=["value"])
+    return int(first)

@@ -1,4 +1,5 @@
+from django.urls import URLPattern
 
 app_name = "registry"
 
-urlpatterns: list = []
+urlpatterns: list[URLPattern] = []

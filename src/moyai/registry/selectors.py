@@ -1,0 +1,247 @@
+"""住民記録の参照: every read of the registry, tenant-scoped and written to the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from moyai.moji.rules import kana_key, name_key
+from moyai.platform import crypto
+from moyai.platform.audit import audit_record
+from moyai.platform.errors import ServiceError
+from moyai.platform.models import AuditAction
+from moyai.platform.tenancy import current_tenant
+from moyai.registry.models import Movement, Person, ResidentRecord, ResidentStatus
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """窓口の検索条件: any combination; each given condition must match."""
+
+    kana: str = ""
+    name: str = ""
+    birth_date: str = ""  # YYYY-MM-DD
+    address: str = ""
+    resident_code: str = ""
+    address_number: str = ""
+    include_removed: bool = False
+
+    def is_empty(self) -> bool:
+        return not any(
+            (
+                self.kana,
+                self.name,
+                self.birth_date,
+                self.address,
+                self.resident_code,
+                self.address_number,
+            )
+        )
+
+
+def person_search(*, query: SearchQuery, purpose: str, limit: int = 100) -> list[ResidentRecord]:
+    """Latest entries matching ``query`` (異体字-insensitive on names, folded カナ)."""
+    if query.is_empty():
+        raise ServiceError("検索条件を1つ以上入力してください", field="query")
+    qs = ResidentRecord.objects.select_related("person").filter(is_latest=True)
+    if not query.include_removed:
+        qs = qs.filter(status=ResidentStatus.RESIDENT)
+    if query.kana:
+        qs = qs.filter(kana_key__startswith=kana_key(query.kana))
+    if query.name:
+        qs = qs.filter(name_key__contains=name_key(query.name))
+    if query.birth_date:
+        qs = qs.filter(birth_date=query.birth_date)
+    if query.address:
+        for word in query.address.split():
+            qs = qs.filter(
+                Q(address_town__contains=word)
+                | Q(address_block__contains=word)
+                | Q(address_building__contains=word)
+            )
+    if query.resident_code:
+        qs = qs.filter(person__resident_code=query.resident_code)
+    if query.address_number:
+        qs = qs.filter(person__address_number=query.address_number)
+    rows = list(qs.order_by("kana_key", "birth_date", "person_id")[:limit])
+    audit_record(
+        action=AuditAction.READ,
+        target_type="resident_search",
+        purpose=purpose,
+        detail={
+            "conditions": {k: v for k, v in query.__dict__.items() if v},
+            "hits": len(rows),
+            "persons": [r.person_id for r in rows[:50]],
+        },
+    )
+    return rows
+
+
+def person_get(*, person_id: int, purpose: str) -> ResidentRecord:
+    """The person's latest 住民票 entry; raises not_found for an id of another municipality."""
+    record: ResidentRecord | None = (
+        ResidentRecord.objects.select_related("person", "movement")
+        .filter(person_id=person_id, is_latest=True)
+        .first()
+    )
+    if record is None:
+        raise ServiceError("住民が見つかりません", field="person", code="not_found")
+    audit_record(
+        action=AuditAction.READ, target_type="person", target_id=person_id, purpose=purpose
+    )
+    return record
+
+
+def person_history(*, person_id: int, purpose: str) -> list[ResidentRecord]:
+    """Every snapshot of the person, oldest first (cancelled ones included and marked)."""
+    rows = list(
+        ResidentRecord.objects.select_related("movement", "person")
+        .filter(person_id=person_id)
+        .order_by("seq")
+    )
+    if not rows:
+        raise ServiceError("住民が見つかりません", field="person", code="not_found")
+    audit_record(
+        action=AuditAction.READ,
+        target_type="person",
+        target_id=person_id,
+        purpose=purpose,
+        detail={"view": "history"},
+    )
+    return rows
+
+
+def household_members(
+    *, household_number: str, purpose: str, include_removed: bool = False
+) -> list[ResidentRecord]:
+    qs = ResidentRecord.objects.select_related("person").filter(
+        household_number=household_number, is_latest=True
+    )
+    if not include_removed:
+        qs = qs.filter(status=ResidentStatus.RESIDENT)
+    rows = list(qs.order_by("household_order", "person_id"))
+    if not rows:
+        raise ServiceError("世帯が見つかりません", field="household", code="not_found")
+    audit_record(
+        action=AuditAction.READ,
+        target_type="household",
+        target_id=household_number,
+        purpose=purpose,
+        detail={"persons": [r.person_id for r in rows]},
+    )
+    return rows
+
+
+def _as_of(on: date) -> QuerySet[ResidentRecord]:
+    """For each person, the snapshot in force on ``on``: the latest (highest 履歴番号)
+    non-cancelled row whose 異動日 is on or before ``on``."""
+    best = (
+        ResidentRecord.objects.filter(
+            person_id=OuterRef("person_id"), cancelled=False, effective_from__lte=on.isoformat()
+        )
+        .order_by("-seq")
+        .values("pk")[:1]
+    )
+    return ResidentRecord.objects.select_related("person").filter(pk=Subquery(best))
+
+
+def person_as_of(*, person_id: int, on: date, purpose: str) -> ResidentRecord | None:
+    """The person's entry as it stood on ``on`` (None if not yet in the registry)."""
+    if not Person.objects.filter(pk=person_id).exists():
+        raise ServiceError("住民が見つかりません", field="person", code="not_found")
+    record = _as_of(on).filter(person_id=person_id).first()
+    audit_record(
+        action=AuditAction.READ,
+        target_type="person",
+        target_id=person_id,
+        purpose=purpose,
+        detail={"as_of": on.isoformat()},
+    )
+    return record
+
+
+def household_as_of(*, household_number: str, on: date, purpose: str) -> list[ResidentRecord]:
+    """The members living in household ``household_number`` on ``on``."""
+    candidates = ResidentRecord.objects.filter(household_number=household_number).values(
+        "person_id"
+    )
+    rows = list(
+        _as_of(on)
+        .filter(
+            person_id__in=candidates,
+            household_number=household_number,
+            status=ResidentStatus.RESIDENT,
+        )
+        .order_by("household_order", "person_id")
+    )
+    audit_record(
+        action=AuditAction.READ,
+        target_type="household",
+        target_id=household_number,
+        purpose=purpose,
+        detail={"as_of": on.isoformat(), "persons": [r.person_id for r in rows]},
+    )
+    return rows
+
+
+def residents_as_of(
+    *, on: date, purpose: str, town_codes: Sequence[str] = (), towns: Sequence[str] = ()
+) -> QuerySet[ResidentRecord]:
+    """Everyone living in the municipality on ``on`` (optionally in some 町字) — for other
+    業務 (課税の賦課期日, 被災者台帳). The caller iterates; the read is audited once."""
+    qs = _as_of(on).filter(status=ResidentStatus.RESIDENT)
+    if town_codes:
+        qs = qs.filter(address_town_code__in=list(town_codes))
+    if towns:
+        qs = qs.filter(address_town__in=list(towns))
+    audit_record(
+        action=AuditAction.READ,
+        target_type="registry_extract",
+        purpose=purpose,
+        detail={"as_of": on.isoformat(), "town_codes": list(town_codes), "towns": list(towns)},
+    )
+    return qs.order_by("household_number", "household_order", "person_id")
+
+
+def movement_get(*, number: int) -> Movement:
+    movement: Movement | None = Movement.objects.filter(number=number).first()
+    if movement is None:
+        raise ServiceError(f"異動番号 {number} はありません", field="movement", code="not_found")
+    return movement
+
+
+def recent_movements(*, limit: int = 50) -> list[Movement]:
+    return list(Movement.objects.order_by("-number")[:limit])
+
+
+def my_number_reveal(*, person_id: int, purpose: str) -> str:
+    """個人番号の表示: decrypted only on request, always audited with the purpose."""
+    if not purpose.strip():
+        raise ServiceError("個人番号を表示する目的を入力してください", field="purpose")
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        raise ServiceError("住民が見つかりません", field="person", code="not_found")
+    audit_record(
+        action=AuditAction.READ,
+        target_type="person",
+        target_id=person_id,
+        purpose=purpose.strip(),
+        detail={"field": "個人番号"},
+    )
+    if not person.my_number_cipher:
+        return ""
+    return crypto.decrypt(
+        person.my_number_cipher, bound_to=f"{current_tenant().code}:{person.address_number}"
+    )
+
+
+def person_by_my_number(*, my_number: str, purpose: str) -> ResidentRecord | None:
+    """Find a person by 個人番号 (for 税・国保 inputs) through the keyed index."""
+    index = crypto.blind_index(my_number, scope=current_tenant().code)
+    person = Person.objects.filter(my_number_index=index).first()
+    if person is None:
+        return None
+    return person_get(person_id=person.pk, purpose=purpose)
