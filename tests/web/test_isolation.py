@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -21,6 +21,9 @@ from moyai.platform.audit import Actor, acting_as, audit_record
 from moyai.platform.models import MUNICIPAL_ROLES, Role, StaffUser, SupportGrant
 from moyai.platform.outbox import emit
 from moyai.platform.tenancy import tenant_context, tenant_models
+from moyai.registry import services as registry_services
+from moyai.registry.rules import FuzzyDate
+from moyai.registry.services import Address, NewPerson, Notification
 from moyai.web.api import api
 
 from ..conftest import signed_in_client
@@ -62,10 +65,29 @@ def world(town_a, town_b, make_town, make_staff):
                 action="read", target_type="person", target_id="9", purpose=CANARY
             )
             event_b = emit(type="registry.test", subject_id="9", payload={"name": CANARY})
+            moved_in = registry_services.move_in(
+                notification=Notification(FuzzyDate("2026-04-01"), date(2026, 4, 2)),
+                previous_address=CANARY,
+                address=Address(town=CANARY),
+                members=[
+                    NewPerson(
+                        family_name=CANARY,
+                        given_name="花子",
+                        name_kana="カナリア　ハナコ",
+                        birth=FuzzyDate("1990-01-01"),
+                        sex="2",
+                        relation="世帯主",
+                    )
+                ],
+            )
+            resident_b = moved_in.records[0]
     ids = {
         "audit_id": audit_b.pk,
         "grant_id": grant_b.pk,
         "event_id": event_b.pk,
+        "person_id": resident_b.person_id,
+        "household_number": resident_b.household_number,
+        "movement_number": moved_in.movement.number,
     }
     staff_a = make_staff(town_a, *MUNICIPAL_ROLES)
     operator = make_staff(None, Role.OPERATOR, username="operator-x")

@@ -107,6 +107,8 @@ DATABASES = {
     ),
 }
 DB_APP_ROLE = os.environ.get("MOYAI_DB_APP_ROLE", "moyai_app")
+if os.environ.get("MOYAI_TEST_DB_NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": os.environ["MOYAI_TEST_DB_NAME"]}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     if os.environ.get("MOYAI_DB_ASSUME_ROLE") == "1":
         DATABASES["default"].setdefault("OPTIONS", {})["assume_role"] = DB_APP_ROLE

@@ -16,5 +16,7 @@ if os.environ.get("MOYAI_TEST_DB") == "postgres":
     os.environ["MOYAI_DATABASE_URL"] = os.environ.get(
         "MOYAI_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/moyai"
     )
+    # One test database per run, so that runs on one server do not collide.
+    os.environ.setdefault("MOYAI_TEST_DB_NAME", f"test_moyai_{os.getpid()}")
 else:
     os.environ.pop("MOYAI_DATABASE_URL", None)

@@ -116,6 +116,12 @@ def _register_routers() -> None:
     from moyai.platform.api import router as platform_router
 
     api.add_router("/", platform_router)
+    from moyai.registry.api import router as registry_router
+
+    api.add_router("/", registry_router)
+    from moyai.documents.api import router as documents_router
+
+    api.add_router("/", documents_router)
 
 
 _register_routers()
