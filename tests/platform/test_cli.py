@@ -3,6 +3,7 @@ from django.core.management import CommandError, call_command
 
 from moyai.platform.models import AuditEvent, Municipality, StaffUser, SupportGrant
 from moyai.platform.tenancy import tenant_context
+from moyai.registry.models import Person
 
 
 def test_municipality_create_validates_the_code(db, capsys) -> None:
@@ -67,7 +68,7 @@ def test_no_superuser_path(db) -> None:
 
 
 def test_demo_seeds_a_council_of_three(db, capsys) -> None:
-    call_command("demo", "--no-serve")
+    call_command("demo", "--no-serve", "--persons", "20")
     out = capsys.readouterr().out
     assert "143014-registry" in out and "operator" in out and "パスワード" in out
     towns = list(Municipality.objects.order_by("code").values_list("code", "name"))
@@ -77,6 +78,7 @@ def test_demo_seeds_a_council_of_three(db, capsys) -> None:
     for m in Municipality.objects.all():
         with tenant_context(m):
             assert AuditEvent.objects.exists()
+            assert Person.objects.count() >= 20
     # Running it again changes nothing.
     call_command("demo", "--no-serve")
     assert StaffUser.objects.count() == 16

@@ -43,7 +43,7 @@ def demo_username(code: str, role: Role) -> str:
 
 
 @transaction.atomic
-def seed_demo(*, password: str | None = None) -> DemoSeed:
+def seed_demo(*, password: str | None = None, persons: int = 300) -> DemoSeed:
     """Create the demo 協議会 once; later calls return what exists. All demo staff share one
     TOTP key so a visitor registers a single authenticator entry."""
     existing = StaffUser.objects.filter(username="operator").first()
@@ -116,4 +116,9 @@ def seed_demo(*, password: str | None = None) -> DemoSeed:
                 subject_id=m.code,
                 payload={"council": council.name},
             )
+    from moyai.registry.synthetic import seed_population
+
+    for i, m in enumerate(municipalities):
+        with acting_as(Actor(username="cli:demo", channel="cli", municipality_code=m.code)):
+            seed_population(m, persons=persons, seed=i + 1)
     return DemoSeed(True, password, key, logins)

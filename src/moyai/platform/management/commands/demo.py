@@ -29,13 +29,16 @@ class Command(BaseCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--addr", default="127.0.0.1:8000")
         parser.add_argument("--no-serve", action="store_true", help="作成だけして起動しない")
+        parser.add_argument(
+            "--persons", type=int, default=300, help="各団体の架空の住民数（初回作成時）"
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if settings.ENV == "production":
             raise CommandError("moyai demo は MOYAI_ENV=demo で実行してください")
         if _migrations_pending():
             call_command("migrate", verbosity=0, interactive=False)
-        seed = seed_demo()
+        seed = seed_demo(persons=options["persons"])
         secret = base64.b32encode(bytes.fromhex(seed.totp_key_hex)).decode().rstrip("=")
         uri = f"otpauth://totp/moyai:demo?secret={secret}&issuer=moyai"
         out = self.stdout
