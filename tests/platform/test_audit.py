@@ -27,8 +27,7 @@ def test_rows_chain_per_municipality(town_a, town_b, in_town) -> None:
     assert [e.seq for e in b] == [1, 2]
     assert a[0].prev_hash == GENESIS_HASH
     assert a[1].prev_hash == a[0].hash and a[2].prev_hash == a[1].hash
-    with tenant_context(town_a):
-        report = audit_verify_chain()
+    report = audit_verify_chain(municipality=town_a)
     assert report.ok and report.rows == 3 and report.head_hash == a[2].hash
 
 

@@ -15,9 +15,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from moyai.platform.models import AuditAction, AuditChainHead, AuditEvent
+from moyai.platform.models import AuditAction, AuditChainHead, AuditEvent, Municipality
 from moyai.platform.rules import GENESIS_HASH, chain_hash
-from moyai.platform.tenancy import current_tenant
+from moyai.platform.tenancy import current_tenant, tenant_context
 
 
 @dataclass(frozen=True)
@@ -91,10 +91,13 @@ def audit_record(
     """
     tenant = current_tenant()
     actor = current_actor()
-    with transaction.atomic():
-        head = AuditChainHead.objects.select_for_update().filter(municipality_id=tenant.id).first()
-        if head is None:
-            head = AuditChainHead(municipality_id=tenant.id, last_seq=0, last_hash=GENESIS_HASH)
+    # Inside the caller's transaction (a tenant context always opens one): no savepoint per
+    # row — a failed append fails the whole unit of work anyway.
+    with transaction.atomic(savepoint=False):
+        head_id = AuditChainHead.objects.get_or_create(
+            municipality_id=tenant.id, defaults={"last_seq": 0, "last_hash": GENESIS_HASH}
+        )[0].pk
+        head = AuditChainHead.objects.select_for_update().get(pk=head_id)
         now = timezone.now()
         event = AuditEvent(
             municipality_id=tenant.id,
@@ -117,7 +120,7 @@ def audit_record(
         event.save(force_insert=True)
         head.last_seq = event.seq
         head.last_hash = event.hash
-        head.save()
+        head.save(update_fields=["last_seq", "last_hash"])
     return event
 
 
@@ -140,17 +143,26 @@ class ChainReport:
         return not self.problems
 
 
-def audit_verify_chain(*, batch_size: int = 5000) -> ChainReport:
-    """Recompute the current municipality's chain and name every row that does not fit."""
-    tenant = current_tenant()
+def audit_verify_chain(*, municipality: Municipality, batch_size: int = 5000) -> ChainReport:
+    """Recompute a municipality's chain and name every row that does not fit.
+
+    The head is read first and rows are checked up to it, so appends made while verifying do
+    not raise false alarms; each batch is read in its own short transaction.
+    """
+    with tenant_context(municipality):
+        head = AuditChainHead.objects.first()
+    end_seq = head.last_seq if head else None
     problems: list[ChainProblem] = []
     prev_hash = GENESIS_HASH
     expected_seq = 1
     rows = 0
-    qs = AuditEvent.objects.order_by("seq")
     last_seq = 0
     while True:
-        batch = list(qs.filter(seq__gt=last_seq)[:batch_size])
+        with tenant_context(municipality):
+            qs = AuditEvent.objects.filter(seq__gt=last_seq).order_by("seq")
+            if end_seq is not None:
+                qs = qs.filter(seq__lte=end_seq)
+            batch = list(qs[:batch_size])
         if not batch:
             break
         for event in batch:
@@ -179,7 +191,6 @@ def audit_verify_chain(*, batch_size: int = 5000) -> ChainReport:
             prev_hash = event.hash
             expected_seq = event.seq + 1
             last_seq = event.seq
-    head = AuditChainHead.objects.first()
     if head is not None and (head.last_seq != last_seq or head.last_hash != prev_hash):
         problems.append(
             ChainProblem(
@@ -188,6 +199,10 @@ def audit_verify_chain(*, batch_size: int = 5000) -> ChainReport:
                 f"末尾の記録（連番 {head.last_seq}）と一致しません（末尾の行が削除された可能性）",
             )
         )
-    if head is None and rows:
-        problems.append(ChainProblem(0, None, "チェーンの末尾記録がありません"))
-    return ChainReport(tenant.code, rows, prev_hash, problems)
+    if head is None:
+        with tenant_context(municipality):
+            orphans = AuditEvent.objects.count()
+        if orphans:
+            problems.append(ChainProblem(0, None, "チェーンの末尾記録がありません"))
+            rows = orphans
+    return ChainReport(municipality.code, rows, prev_hash, problems)

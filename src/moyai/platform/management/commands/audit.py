@@ -9,7 +9,6 @@ from django.core.management.base import CommandError
 
 from moyai.platform.audit import audit_verify_chain
 from moyai.platform.management.base import MunicipalityCommand
-from moyai.platform.tenancy import tenant_context
 
 
 class Command(MunicipalityCommand):
@@ -23,8 +22,7 @@ class Command(MunicipalityCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         failed = 0
         for m in self.municipalities(options):
-            with tenant_context(m):
-                report = audit_verify_chain()
+            report = audit_verify_chain(municipality=m)
             if report.ok:
                 self.stdout.write(
                     f"{m.code} {m.name}: OK {report.rows} 行  末尾ハッシュ {report.head_hash}"
