@@ -157,8 +157,9 @@ class ResidentRecord(TenantModel):
     former_surname_kana = models.CharField("旧氏_フリガナ", max_length=100, blank=True)
     alias = models.CharField("通称", max_length=200, blank=True)
     alias_kana = models.CharField("通称_フリガナ", max_length=200, blank=True)
-    name_key = models.CharField(max_length=200, db_index=True)
-    kana_key = models.CharField(max_length=200, db_index=True, blank=True)
+    name_key = models.CharField(max_length=200)
+    kana_key = models.CharField(max_length=200, blank=True)
+    alias_key = models.CharField(max_length=200, blank=True)
 
     birth_date = models.CharField("生年月日", max_length=10)
     birth_date_unknown = models.BooleanField("生年月日_不詳フラグ", default=False)
@@ -223,6 +224,22 @@ class ResidentRecord(TenantModel):
         indexes = [
             models.Index(fields=["municipality", "is_latest", "household_number"]),
             models.Index(fields=["municipality", "person", "effective_from"]),
+            # 窓口 search: prefix matches on the folded keys of the latest entries.
+            # (varchar_pattern_ops lets PostgreSQL use the index for LIKE 'x%'.)
+            *(
+                models.Index(
+                    fields=["municipality", key],
+                    opclasses=["int8_ops", "varchar_pattern_ops"],
+                    condition=models.Q(is_latest=True),
+                    name=f"record_latest_{key}",
+                )
+                for key in ("name_key", "kana_key", "alias_key")
+            ),
+            models.Index(
+                fields=["municipality", "birth_date"],
+                condition=models.Q(is_latest=True),
+                name="record_latest_birth_date",
+            ),
         ]
 
     def __str__(self) -> str:

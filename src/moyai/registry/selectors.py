@@ -52,7 +52,8 @@ def person_search(*, query: SearchQuery, purpose: str, limit: int = 100) -> list
     if query.kana:
         qs = qs.filter(kana_key__startswith=kana_key(query.kana))
     if query.name:
-        qs = qs.filter(name_key__contains=name_key(query.name))
+        key = name_key(query.name)
+        qs = qs.filter(Q(name_key__startswith=key) | Q(alias_key__startswith=key))
     if query.birth_date:
         qs = qs.filter(birth_date=query.birth_date)
     if query.address:

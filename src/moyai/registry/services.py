@@ -191,7 +191,11 @@ def _next_number(counter: str) -> str:
 
 
 def _keys(name: str, kana: str, alias: str) -> dict[str, str]:
-    return {"name_key": name_key(name + ("|" + alias if alias else "")), "kana_key": kana_key(kana)}
+    return {
+        "name_key": name_key(name),
+        "kana_key": kana_key(kana),
+        "alias_key": name_key(alias) if alias else "",
+    }
 
 
 def _locked_latest(person_ids: Iterable[int]) -> dict[int, ResidentRecord]:
