@@ -427,3 +427,30 @@ def test_my_number_is_unique_and_findable(family) -> None:
                 )
             ],
         )
+
+
+def test_qualification_marks_and_authority_removal(family) -> None:
+    head, wife, son = family.records
+    services.qualification_set(
+        person_id=wife.person_id,
+        qualification="health_insurance",
+        value={"since": "2026-04-01"},
+        purpose="国保資格取得",
+    )
+    assert latest(wife.person_id).qualifications == {"health_insurance": {"since": "2026-04-01"}}
+    with pytest.raises(ServiceError, match="資格"):
+        services.qualification_set(
+            person_id=wife.person_id, qualification="pet", value={}, purpose="x"
+        )
+    services.authority_removal(
+        notification=note("2026-06-01", "2026-06-01"),
+        person_ids=[son.person_id],
+        reason="実態調査により居住の事実なし",
+    )
+    rec = latest(son.person_id)
+    assert rec.status == ResidentStatus.REMOVED and "実態調査" in rec.removed_reason
+    with pytest.raises(ServiceError) as err:
+        services.authority_removal(
+            notification=note("2026-06-01", "2026-06-01"), person_ids=[head.person_id], reason=" "
+        )
+    assert err.value.field == "reason"

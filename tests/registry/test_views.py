@@ -145,3 +145,50 @@ def test_other_roles_cannot_open_the_registry(town_a, make_staff) -> None:
     for name in ("registry:search", "registry:move_in", "registry:movements"):
         assert tax.get(reverse(name)).status_code == 403
     assert "住民検索" not in tax.get("/").content.decode()
+
+
+def test_every_movement_screen_renders(town_a, clerk) -> None:
+    clerk.post(reverse("registry:move_in"), MOVE_IN | {"step": "commit"})
+    with tenant_context(town_a):
+        head = ResidentRecord.objects.get(is_head=True)
+    for name in (
+        "relocation",
+        "move_out",
+        "death",
+        "birth",
+        "separation",
+        "merge",
+        "authority_removal",
+        "restructure",
+        "family_register",
+        "correction",
+        "history",
+    ):
+        response = clerk.get(reverse(f"registry:{name}", args=[head.person_id]))
+        assert response.status_code == 200, name
+    assert clerk.get(reverse("registry:household", args=[head.household_number])).status_code == 200
+
+
+def test_relocation_screen_moves_the_household(town_a, clerk) -> None:
+    clerk.post(reverse("registry:move_in"), MOVE_IN | {"step": "commit"})
+    with tenant_context(town_a):
+        rows = list(ResidentRecord.objects.filter(is_latest=True))
+    data = {
+        "occurred": "2026-05-01",
+        "notified_on": "2026-05-02",
+        "town": "堀内",
+        "block": "5番地",
+        "persons": [str(r.person_id) for r in rows],
+    }
+    confirm = clerk.post(
+        reverse("registry:relocation", args=[rows[0].person_id]), data | {"step": "confirm"}
+    )
+    assert confirm.status_code == 200 and "堀内" in confirm.content.decode()
+    done = clerk.post(
+        reverse("registry:relocation", args=[rows[0].person_id]), data | {"step": "commit"}
+    )
+    assert done.status_code == 200, done.content.decode()[:1500]
+    with tenant_context(town_a):
+        assert set(
+            ResidentRecord.objects.filter(is_latest=True).values_list("address_town", flat=True)
+        ) == {"堀内"}

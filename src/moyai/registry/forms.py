@@ -232,6 +232,16 @@ class SeparationForm(HouseholdChoiceForm):
     pass
 
 
+class MergeForm(HouseholdChoiceForm):
+    target_household_number = forms.CharField(label="合併先の世帯番号", max_length=15)
+
+
+class RemovalForm(HouseholdChoiceForm):
+    reason = forms.CharField(
+        label="職権消除の理由（例: 実態調査により居住の事実なし）", max_length=200
+    )
+
+
 class DeathForm(NotificationForm):
     new_head = forms.TypedChoiceField(
         label="新しい世帯主（世帯主が死亡した場合）", required=False, coerce=int, empty_value=None

@@ -1219,6 +1219,43 @@ def set_my_number(*, person_id: int, my_number: str, reason: str) -> None:
     )
 
 
+QUALIFICATIONS = {
+    "health_insurance": "国民健康保険",
+    "late_elderly": "後期高齢者医療",
+    "long_term_care": "介護保険",
+    "national_pension": "国民年金",
+    "child_allowance": "児童手当",
+    "elector": "選挙人名簿",
+}
+
+
+@transaction.atomic
+def qualification_set(
+    *, person_id: int, qualification: str, value: Mapping[str, Any] | None, purpose: str
+) -> None:
+    """資格の記載: another 業務 (国保, 選挙 …) marks or clears its 資格 on the person.
+
+    Updates the latest entry's marks in place rather than writing a 異動: the 資格 items are
+    kept by the other 業務 and shown on the 住民票 for reference, not changed by a 届出 here.
+    """
+    if qualification not in QUALIFICATIONS:
+        raise _fail(f"資格 {qualification!r} はありません", "qualification")
+    rec = _locked_latest([person_id])[person_id]
+    marks = dict(rec.qualifications)
+    if value is None:
+        marks.pop(qualification, None)
+    else:
+        marks[qualification] = dict(value)
+    ResidentRecord.objects.filter(pk=rec.pk).update(qualifications=marks)
+    audit_record(
+        action=AuditAction.UPDATE,
+        target_type="person",
+        target_id=person_id,
+        purpose=purpose,
+        detail={"qualification": qualification, "value": dict(value) if value else None},
+    )
+
+
 # --- 取消し ---------------------------------------------------------------------------------
 
 

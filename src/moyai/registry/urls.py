@@ -14,6 +14,12 @@ urlpatterns = [
     path("persons/<int:person_id>/relocation/", views.relocation, name="relocation"),
     path("persons/<int:person_id>/separation/", views.separation, name="separation"),
     path("persons/<int:person_id>/death/", views.death, name="death"),
+    path("persons/<int:person_id>/merge/", views.merge, name="merge"),
+    path(
+        "persons/<int:person_id>/authority-removal/",
+        views.authority_removal,
+        name="authority_removal",
+    ),
     path("persons/<int:person_id>/household/", views.restructure, name="restructure"),
     path("persons/<int:person_id>/family-register/", views.family_register, name="family_register"),
     path("persons/<int:person_id>/correction/", views.correction, name="correction"),

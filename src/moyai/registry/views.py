@@ -306,6 +306,50 @@ def separation(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @registry_role
+def merge(request: HttpRequest, person_id: int) -> HttpResponse:
+    r = _person(person_id)
+    members = _members(r)
+    form = f.MergeForm(
+        request.POST or None,
+        members=members,
+        initial={"persons": [str(m.person_id) for m in members]},
+    )
+
+    def execute() -> services.MovementResult:
+        d = form.cleaned_data
+        return services.household_merge(
+            notification=form.notification(),
+            person_ids=form.selected(),
+            target_household_number=d["target_household_number"],
+            relations=form.relations(),
+            remaining_head_id=d["remaining_head"],
+            remaining_relations=form.relations(),
+        )
+
+    return _flow(request, title="世帯合併届", parts={"form": form}, execute=execute, subject=r)
+
+
+@registry_role
+def authority_removal(request: HttpRequest, person_id: int) -> HttpResponse:
+    r = _person(person_id)
+    form = f.RemovalForm(
+        request.POST or None, members=_members(r), initial={"persons": [str(person_id)]}
+    )
+
+    def execute() -> services.MovementResult:
+        d = form.cleaned_data
+        return services.authority_removal(
+            notification=form.notification(),
+            person_ids=form.selected(),
+            reason=d["reason"],
+            new_head_id=d["remaining_head"],
+            relations=form.relations(),
+        )
+
+    return _flow(request, title="職権消除", parts={"form": form}, execute=execute, subject=r)
+
+
+@registry_role
 def death(request: HttpRequest, person_id: int) -> HttpResponse:
     r = _person(person_id)
     form = f.DeathForm(request.POST or None, members=_members(r), deceased=person_id)
