@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from moyai.platform.models import AuditAction
@@ -7,7 +9,9 @@ from moyai.platform.services import GRANTABLE_ROLES
 
 
 class AuditSearchForm(forms.Form):
-    label_suffix = ""
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     date_from = forms.DateField(
         label="期間（から）", required=False, widget=forms.DateInput(attrs={"type": "date"})
@@ -25,7 +29,9 @@ class AuditSearchForm(forms.Form):
 
 
 class SupportGrantForm(forms.Form):
-    label_suffix = ""
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
     grantee = forms.CharField(label="応援職員のユーザー名", max_length=150)
     roles = forms.MultipleChoiceField(

@@ -15,7 +15,11 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class JaForm(forms.Form):
-    label_suffix = ""
+    """Japanese labels take no trailing colon."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
 
 
 def fuzzy_from(data: dict[str, Any], prefix: str, label: str) -> FuzzyDate:
