@@ -17,6 +17,7 @@ install-dev: $(VENV)/bin/python
 	$(VENV)/bin/pip install --quiet -e '.[dev]'
 
 demo: install
+	@scripts/ensure-fonts || echo "(certificates need the IPAmj明朝 font: sudo scripts/ensure-fonts)"
 	$(VENV)/bin/moyai demo
 
 check: install-dev

@@ -25,7 +25,7 @@ from moyai.registry.models import Movement, Person, ResidentRecord, ResidentStat
 from moyai.registry.rules import FuzzyDate, MovementKind, parse_relation, with_m11
 from moyai.registry.services import Address, NewPerson, Notification, random_resident_code
 
-IVS = "\U000e0100"
+IVS = "\U000e0102"  # Moji_Joho collection (IPAmj明朝 prints it); E0100 is Adobe-Japan1
 VARIANT_SURNAMES = [
     ("葛" + IVS + "西", "カサイ"),
     ("辻" + IVS + "本", "ツジモト"),
