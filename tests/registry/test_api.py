@@ -112,3 +112,17 @@ def test_other_roles_are_refused(town_a, make_staff) -> None:
     client = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     assert post(client, "/api/v1/registry/movements", MOVE_IN).status_code == 403
     assert client.get("/api/v1/registry/persons", {"name": "x", "purpose": "p"}).status_code == 403
+
+
+def test_certificate_endpoint_returns_a_signed_pdf(town_a, api) -> None:
+    body = post(api, "/api/v1/registry/movements", MOVE_IN).json()
+    response = post(
+        api,
+        "/api/v1/registry/certificates",
+        {"person_ids": [body["persons"][0]["person_id"]], "requester": "本人", "purpose": "提出"},
+    )
+    assert response.status_code == 200, response.content[:300]
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    verified = api.get(f"/api/v1/documents/verify/{response['X-Moyai-Serial']}").json()
+    assert verified["genuine"] is True

@@ -14,6 +14,15 @@ from moyai.registry.services import Address, NewPerson
 from .conftest import note, person
 
 
+def pdf_text(pdf: bytes) -> str:
+    """The PDF's text without the letter-spacing blanks of titles."""
+    import io
+
+    from pypdf import PdfReader
+
+    return "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace(" ", "")
+
+
 def latest(pid: int) -> ResidentRecord:
     return ResidentRecord.objects.get(person_id=pid, is_latest=True)
 
@@ -454,3 +463,87 @@ def test_qualification_marks_and_authority_removal(family) -> None:
             notification=note("2026-06-01", "2026-06-01"), person_ids=[head.person_id], reason=" "
         )
     assert err.value.field == "reason"
+
+
+def test_resident_copy_is_a_signed_numbered_pdf_with_chosen_items(family) -> None:
+    from moyai.documents.selectors import document_verify
+
+    head, wife, son = family.records
+    result = services.resident_copy_issue(
+        person_ids=[head.person_id],
+        whole_household=True,
+        options=services.CopyOptions(domicile=True, relation=True),
+        purpose="銀行口座開設",
+        requester="本人",
+    )
+    assert result.persons == [head.person_id, wife.person_id, son.person_id]
+    text = pdf_text(result.pdf)
+    for expected in (
+        "住民票の写し",
+        "世帯全員",
+        "翔",
+        "昭和55年5月10日",
+        "平成24年4月2日",
+        "東京都千代田区千代田1番",
+        "世帯主",
+        "妻",
+        result.serial,
+        "この写しは、世帯全員の住民票の原本と相違ないことを証明する。",
+    ):
+        assert expected in text, expected
+    assert "621498320257" not in text  # 個人番号 only on request
+    assert document_verify(serial=result.serial, pdf=result.pdf).genuine
+    prints = AuditEvent.objects.filter(action="print", target_type="person")
+    assert sorted(int(a.target_id) for a in prints) == sorted(result.persons)
+
+    only_son = services.resident_copy_issue(
+        person_ids=[son.person_id],
+        whole_household=False,
+        options=services.CopyOptions(my_number=False),
+        purpose="就学",
+        requester="同一世帯員",
+    )
+    text = pdf_text(only_son.pdf)
+    assert "翔" in text and "花子" not in text
+    assert "本籍・筆頭者の記載は省略" in text and "東京都千代田区千代田1番" not in text
+
+
+def test_resident_copy_refusals(family) -> None:
+    head = family.records[0]
+    with pytest.raises(ServiceError) as err:
+        services.resident_copy_issue(
+            person_ids=[head.person_id],
+            whole_household=True,
+            options=services.CopyOptions(my_number=True),
+            purpose="提出",
+            requester="代理人",
+        )
+    assert err.value.field == "my_number"
+    with pytest.raises(ServiceError) as err:
+        services.resident_copy_issue(
+            person_ids=[head.person_id],
+            whole_household=True,
+            options=services.CopyOptions(),
+            purpose=" ",
+            requester="本人",
+        )
+    assert err.value.field == "purpose"
+    assert not AuditEvent.objects.filter(action="print").exists()
+
+
+def test_removed_copy_for_a_person_who_moved_out(family) -> None:
+    head, wife, son = family.records
+    services.move_out(
+        notification=note("2026-06-30", "2026-06-20"),
+        person_ids=[head.person_id, wife.person_id, son.person_id],
+        destination="横浜市中区本町1-1",
+    )
+    result = services.resident_copy_issue(
+        person_ids=[son.person_id],
+        whole_household=False,
+        options=services.CopyOptions(),
+        purpose="手続",
+        requester="本人",
+    )
+    text = pdf_text(result.pdf)
+    assert "除票の写し" in text and "転出" in text and "横浜市中区本町1-1" in text

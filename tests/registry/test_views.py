@@ -192,3 +192,24 @@ def test_relocation_screen_moves_the_household(town_a, clerk) -> None:
         assert set(
             ResidentRecord.objects.filter(is_latest=True).values_list("address_town", flat=True)
         ) == {"堀内"}
+
+
+def test_resident_copy_download(town_a, clerk) -> None:
+    clerk.post(reverse("registry:move_in"), MOVE_IN | {"step": "commit"})
+    with tenant_context(town_a):
+        head = ResidentRecord.objects.get(is_head=True)
+    url = reverse("registry:copy", args=[head.person_id])
+    assert clerk.get(url).status_code == 200
+    refused = clerk.post(
+        url, {"scope": "household", "requester": "代理人", "my_number": "on", "purpose": "提出"}
+    )
+    assert refused.status_code == 400
+    assert "本人または同一世帯" in refused.content.decode()
+    response = clerk.post(
+        url,
+        {"scope": "household", "requester": "本人", "relation": "on", "purpose": "銀行口座開設"},
+    )
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    serial = response["X-Moyai-Serial"]
+    assert serial.startswith("143014-") and serial in response["Content-Disposition"]
+    assert response.content.startswith(b"%PDF")

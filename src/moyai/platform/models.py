@@ -291,3 +291,18 @@ class Counter(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["municipality", "name"], name="counter_name_unique"),
         ]
+
+
+class MunicipalityProfile(TenantModel):
+    """団体の設定: what differs between towns is configuration — 市区町村長名, 認証文 …"""
+
+    mayor_title = models.CharField("首長の職名", max_length=50, blank=True)  # e.g. 葉山町長
+    mayor_name = models.CharField("首長の氏名", max_length=100, blank=True)
+    certificate_statements = models.JSONField("認証文（証明書の種類ごと）", default=dict)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "団体の設定"
+        constraints = [
+            models.UniqueConstraint(fields=["municipality"], name="profile_one_per_municipality"),
+        ]

@@ -17,6 +17,7 @@ from moyai.platform.models import (
     AuditAction,
     AuditEvent,
     Municipality,
+    MunicipalityProfile,
     OutboxEvent,
     Role,
     StaffUser,
@@ -202,3 +203,14 @@ def tenant_usage() -> list[TenantUsage]:
                 )
             )
     return result
+
+
+def municipality_profile() -> MunicipalityProfile:
+    """The current municipality's settings (defaults when never set)."""
+    from moyai.platform.tenancy import current_tenant
+
+    profile = MunicipalityProfile.objects.first()
+    if profile is None:
+        tenant = current_tenant()
+        profile = MunicipalityProfile(municipality_id=tenant.id, mayor_title=f"{tenant.name}長")
+    return profile

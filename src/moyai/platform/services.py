@@ -22,6 +22,7 @@ from moyai.platform.models import (
     Council,
     Counter,
     Municipality,
+    MunicipalityProfile,
     Role,
     StaffRole,
     StaffUser,
@@ -280,3 +281,37 @@ def counter_next(*, name: str, count: int = 1) -> int:
         row.value += count
         row.save(update_fields=["value"])
     return int(first)
+
+
+@transaction.atomic
+def profile_update(
+    *, mayor_title: str, mayor_name: str, certificate_statements: dict[str, str] | None = None
+) -> MunicipalityProfile:
+    """団体の設定の変更 (団体管理者): 首長の職名・氏名 and 認証文 printed on certificates."""
+    if not mayor_title.strip():
+        raise ServiceError("首長の職名（例: 葉山町長）を入力してください", field="mayor_title")
+    if not mayor_name.strip():
+        raise ServiceError("首長の氏名を入力してください", field="mayor_name")
+    statements = {k: v.strip() for k, v in (certificate_statements or {}).items() if v.strip()}
+    for kind, text in statements.items():
+        if len(text) > 300:
+            raise ServiceError(f"認証文（{kind}）は300文字以内です", field="certificate_statements")
+    profile, _ = MunicipalityProfile.objects.get_or_create()
+    before = {
+        "mayor_title": profile.mayor_title,
+        "mayor_name": profile.mayor_name,
+        "certificate_statements": profile.certificate_statements,
+    }
+    profile.mayor_title = mayor_title.strip()
+    profile.mayor_name = mayor_name.strip()
+    if certificate_statements is not None:
+        profile.certificate_statements = statements
+    profile.updated_at = timezone.now()
+    profile.save()
+    audit_record(
+        action=AuditAction.UPDATE,
+        target_type="municipality_profile",
+        purpose="団体の設定の変更",
+        detail={"before": before},
+    )
+    return profile

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from moyai.platform.api import require_api_role
@@ -479,3 +479,43 @@ def movement_cancel(
             services.cancel_movement(movement_number=movement_number, reason=body.reason)
         ),
     )
+
+
+class CopyIn(Schema):
+    person_ids: list[int] = Field(..., min_length=1)
+    whole_household: bool = True
+    relation: bool = False
+    domicile: bool = False
+    resident_code: bool = False
+    my_number: bool = False
+    requester: str = Field(
+        ..., min_length=1, max_length=50, description="本人・同一世帯員・代理人など"
+    )
+    purpose: str = Field(..., min_length=1, max_length=200, description="使用目的")
+
+
+@router.post(
+    "/registry/certificates",
+    summary="住民票の写しの交付（PDF）",
+    response={200: bytes},
+    openapi_extra={"responses": {"200": {"content": {"application/pdf": {}}}}},
+)
+def certificate(request: HttpRequest, body: CopyIn) -> HttpResponse:
+    """A signed, numbered PDF; the serial is in the ``X-Moyai-Serial`` header."""
+    _role(request)
+    copy = services.resident_copy_issue(
+        person_ids=body.person_ids,
+        whole_household=body.whole_household,
+        options=services.CopyOptions(
+            domicile=body.domicile,
+            relation=body.relation,
+            resident_code=body.resident_code,
+            my_number=body.my_number,
+        ),
+        purpose=body.purpose,
+        requester=body.requester,
+    )
+    response = HttpResponse(copy.pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{copy.serial}.pdf"'
+    response["X-Moyai-Serial"] = copy.serial
+    return response

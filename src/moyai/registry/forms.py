@@ -359,3 +359,37 @@ class CancelForm(JaForm):
 
 class RevealForm(JaForm):
     purpose = forms.CharField(label="個人番号を表示する目的", max_length=200)
+
+
+class CopyRequestForm(JaForm):
+    """住民票の写しの請求."""
+
+    scope = forms.ChoiceField(
+        label="対象",
+        choices=[("household", "世帯全員"), ("selected", "選んだ人のみ")],
+        initial="household",
+        widget=forms.RadioSelect,
+    )
+    persons = forms.MultipleChoiceField(
+        label="載せる人（選んだ人のみの場合）", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    relation = forms.BooleanField(label="世帯主・続柄を記載", required=False)
+    domicile = forms.BooleanField(label="本籍・筆頭者を記載", required=False)
+    resident_code = forms.BooleanField(label="住民票コードを記載", required=False)
+    my_number = forms.BooleanField(
+        label="個人番号を記載（本人・同一世帯の請求のみ）", required=False
+    )
+    requester = forms.ChoiceField(
+        label="請求者",
+        choices=[
+            ("本人", "本人"),
+            ("同一世帯員", "同一世帯員"),
+            ("代理人", "代理人（委任状あり）"),
+            ("第三者", "第三者（正当な理由あり）"),
+        ],
+    )
+    purpose = forms.CharField(label="使用目的", max_length=200)
+
+    def __init__(self, *args: Any, members: Sequence[ResidentRecord], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["persons"]).choices = _member_choices(members)

@@ -1324,3 +1324,166 @@ def validate_number(number: str, field_name: str) -> None:
     problem = m11_problem(number)
     if problem:
         raise _fail(problem, field_name)
+
+
+# --- 住民票の写し ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CopyOptions:
+    """記載事項の選択 (住民基本台帳法第12条第5項): what the requester asked to be included.
+
+    本籍・筆頭者, 世帯主・続柄, 住民票コード and 個人番号 are left out unless asked for; the
+    個人番号 only for the person themself or their household (the caller checks the requester).
+    """
+
+    domicile: bool = False
+    relation: bool = False
+    resident_code: bool = False
+    my_number: bool = False
+    former_surname: bool = True
+    alias: bool = True
+    previous_address: bool = True
+
+
+@dataclass(frozen=True)
+class CopyResult:
+    serial: str
+    pdf: bytes
+    persons: list[int]
+
+
+def _copy_row(r: ResidentRecord, options: CopyOptions, my_number: str) -> dict[str, Any]:
+    from moyai.registry.rules import format_fuzzy
+
+    western = r.is_foreign
+    return {
+        "name": r.name,
+        "name_kana": r.name_kana,
+        "name_roman": r.name_roman,
+        "alias": r.alias if options.alias else "",
+        "former_surname": r.former_surname if options.former_surname else "",
+        "birth": format_fuzzy(r.birth, western=western),
+        "sex": r.get_sex_display(),
+        "relation": r.relation if options.relation else "",
+        "became_resident": format_fuzzy(r.became_resident, western=western),
+        "address_set": format_fuzzy(r.address_set, western=western),
+        "previous_address": r.previous_address if options.previous_address else "",
+        "domicile": r.domicile if options.domicile and not western else "",
+        "domicile_head": r.domicile_head if options.domicile and not western else "",
+        "resident_code": r.person.resident_code if options.resident_code else "",
+        "my_number": my_number,
+        "is_foreign": western,
+        "nationality": r.nationality,
+        "residence_status": r.residence_status,
+        "residence_period": r.residence_period,
+        "residence_expiry": r.residence_expiry,
+        "residence_card_number": r.residence_card_number,
+        "article_30_45": r.article_30_45,
+        "status": r.get_status_display(),
+        "removed_reason": r.removed_reason,
+        "removed_on": format_fuzzy(FuzzyDate(r.removed_on), western=western)
+        if r.removed_on
+        else "",
+        "destination": r.destination_confirmed or r.destination_planned,
+        "movement": f"{r.movement.get_kind_display()}",
+    }
+
+
+@transaction.atomic
+def resident_copy_issue(
+    *,
+    person_ids: Sequence[int],
+    whole_household: bool,
+    options: CopyOptions,
+    purpose: str,
+    requester: str,
+) -> CopyResult:
+    """住民票の写し（世帯全員・一部）・除票の写しの交付: a signed, numbered PDF.
+
+    ``person_ids`` name one person of the household (``whole_household``) or the chosen
+    persons. Persons no longer resident produce a 除票の写し. Every printed person is recorded
+    in the audit log with the certificate's serial.
+    """
+    from moyai.documents.services import document_issue
+    from moyai.platform.selectors import municipality_profile
+    from moyai.registry import documents as kinds
+    from moyai.registry.selectors import my_number_reveal
+
+    if not purpose.strip():
+        raise _fail("請求の理由（使用目的）を入力してください", "purpose")
+    if not requester.strip():
+        raise _fail("請求者（本人・同一世帯員・代理人など）を入力してください", "requester")
+    if not person_ids:
+        raise _fail("対象の住民を選んでください", "persons")
+    latest = _locked_latest(person_ids)
+    households = {r.household_number for r in latest.values()}
+    if len(households) != 1:
+        raise _fail("一通の写しに載せられるのは同じ世帯の人だけです", "persons")
+    removed = [r for r in latest.values() if r.status != ResidentStatus.RESIDENT]
+    if removed and len(removed) != len(latest):
+        raise _fail("住民と除票の人を同じ写しには載せられません", "persons")
+    if removed:
+        kind = kinds.REMOVED_COPY.code
+        rows = sorted(latest.values(), key=lambda r: (r.household_order, r.person_id))
+        statement_key = kind
+    elif whole_household:
+        kind = kinds.RESIDENT_COPY.code
+        rows = _household(households.pop())
+        statement_key = "household"
+    else:
+        kind = kinds.RESIDENT_COPY.code
+        rows = sorted(latest.values(), key=lambda r: (r.household_order, r.person_id))
+        statement_key = "selected"
+    if options.my_number and not requester.strip().startswith(("本人", "同一世帯")):
+        raise _fail("個人番号入りの写しは本人または同一世帯の人の請求に限ります", "my_number")
+    profile = municipality_profile()
+    statement = (
+        profile.certificate_statements.get(statement_key) or kinds.DEFAULT_STATEMENTS[statement_key]
+    )
+    numbers = {
+        r.person_id: my_number_reveal(
+            person_id=r.person_id, purpose=f"住民票の写しへの記載: {purpose}"
+        )
+        if options.my_number
+        else ""
+        for r in rows
+    }
+    head = next((r for r in rows if r.is_head), None) or _household_head(rows[0].household_number)
+    first = rows[0]
+    context = {
+        "persons": [_copy_row(r, options, numbers[r.person_id]) for r in rows],
+        "address": first.address,
+        "postal_code": first.postal_code,
+        "household_number": first.household_number,
+        "head_name": head.name if head else first.head_name,
+        "show_relation": options.relation,
+        "whole_household": statement_key == "household",
+        "statement": statement,
+        "issuer_title": profile.mayor_title,
+        "issuer_name": profile.mayor_name,
+        "options": options,
+        "requester": requester.strip(),
+    }
+    result = document_issue(
+        kind=kind,
+        subject_type="household",
+        subject_id=first.household_number,
+        template_name="registry/certificate.html",
+        context=context,
+        purpose=purpose.strip(),
+    )
+    for r in rows:
+        audit_record(
+            action=AuditAction.PRINT,
+            target_type="person",
+            target_id=r.person_id,
+            purpose=purpose.strip(),
+            detail={
+                "serial": result.document.serial,
+                "kind": kind,
+                "requester": requester.strip(),
+                "items": {k: v for k, v in options.__dict__.items() if v},
+            },
+        )
+    return CopyResult(result.document.serial, result.pdf, [r.person_id for r in rows])

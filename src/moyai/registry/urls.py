@@ -23,6 +23,7 @@ urlpatterns = [
     path("persons/<int:person_id>/household/", views.restructure, name="restructure"),
     path("persons/<int:person_id>/family-register/", views.family_register, name="family_register"),
     path("persons/<int:person_id>/correction/", views.correction, name="correction"),
+    path("persons/<int:person_id>/copy/", views.resident_copy, name="copy"),
     path("households/<str:household_number>/", views.household, name="household"),
     path("move-in/", views.move_in, name="move_in"),
     path("movements/", views.movements, name="movements"),

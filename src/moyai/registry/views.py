@@ -424,6 +424,46 @@ def correction(request: HttpRequest, person_id: int) -> HttpResponse:
 
 
 @registry_role
+def resident_copy(request: HttpRequest, person_id: int) -> HttpResponse:
+    """住民票の写しの交付: the form, then the signed PDF as a download."""
+    r = _person(person_id)
+    members = _members(r)
+    form = f.CopyRequestForm(
+        request.POST or None, members=members, initial={"persons": [str(person_id)]}
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        whole = d["scope"] == "household"
+        ids = [person_id] if whole else [int(p) for p in d["persons"]] or [person_id]
+        try:
+            copy = services.resident_copy_issue(
+                person_ids=ids,
+                whole_household=whole,
+                options=services.CopyOptions(
+                    domicile=d["domicile"],
+                    relation=d["relation"],
+                    resident_code=d["resident_code"],
+                    my_number=d["my_number"],
+                ),
+                purpose=d["purpose"],
+                requester=d["requester"],
+            )
+        except ServiceError as exc:
+            _attach([form], exc)
+        else:
+            response = HttpResponse(copy.pdf, content_type="application/pdf")
+            response["Content-Disposition"] = f'attachment; filename="{copy.serial}.pdf"'
+            response["X-Moyai-Serial"] = copy.serial
+            return response
+    return render(
+        request,
+        "registry/movement_form.html",
+        {"title": "住民票の写しの交付", "parts": [form], "r": r, "submit_label": "交付する（PDF）"},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@registry_role
 def movements(request: HttpRequest) -> HttpResponse:
     return render(
         request, "registry/movements.html", {"rows": selectors.recent_movements(limit=100)}
