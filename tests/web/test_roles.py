@@ -204,3 +204,33 @@ def test_a_denied_post_leaves_no_trace(town_a, town_b, make_staff) -> None:
     assert not SupportGrant.objects.exists()
     with tenant_context(town_a):
         assert not AuditEvent.objects.exclude(action="login").exists()
+
+
+def test_admin_sets_the_mayor_printed_on_certificates(town_a, make_staff) -> None:
+    from moyai.platform.selectors import municipality_profile
+
+    admin = signed_in_client(make_staff(town_a, Role.ADMIN))
+    assert admin.get(reverse("platform:profile")).status_code == 200
+    bad = admin.post(reverse("platform:profile"), {"mayor_title": "葉山町長", "mayor_name": ""})
+    assert bad.status_code == 400
+    ok = admin.post(
+        reverse("platform:profile"),
+        {
+            "mayor_title": "葉山町長",
+            "mayor_name": "山田　太郎",
+            "statement_household": "この写しは世帯全員の住民票と相違ないことを証明する。",
+        },
+    )
+    assert ok.status_code == 302
+    with tenant_context(town_a):
+        profile = municipality_profile()
+        assert profile.mayor_name == "山田　太郎"
+        assert profile.certificate_statements == {
+            "household": "この写しは世帯全員の住民票と相違ないことを証明する。"
+        }
+        assert AuditEvent.objects.filter(target_type="municipality_profile").count() == 1
+    clerk = signed_in_client(make_staff(town_a, Role.REGISTRY))
+    assert (
+        clerk.post(reverse("platform:profile"), {"mayor_title": "x", "mayor_name": "y"}).status_code
+        == 403
+    )

@@ -118,7 +118,10 @@ def seed_demo(*, password: str | None = None, persons: int = 300) -> DemoSeed:
             )
     from moyai.registry.synthetic import seed_population
 
+    mayors = ["山田　太郎", "鈴木　花子", "佐藤　一郎"]  # synthetic names
     for i, m in enumerate(municipalities):
         with acting_as(Actor(username="cli:demo", channel="cli", municipality_code=m.code)):
+            with tenant_context(m):
+                services.profile_update(mayor_title=f"{m.name}長", mayor_name=mayors[i])
             seed_population(m, persons=persons, seed=i + 1)
     return DemoSeed(True, password, key, logins)

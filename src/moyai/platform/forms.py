@@ -46,3 +46,24 @@ class SupportGrantForm(forms.Form):
     expires_at = forms.DateTimeField(
         label="終了日時", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
+
+
+class ProfileForm(forms.Form):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    mayor_title = forms.CharField(label="首長の職名（例: 葉山町長）", max_length=50)
+    mayor_name = forms.CharField(label="首長の氏名", max_length=100)
+    statement_household = forms.CharField(
+        label="認証文: 住民票の写し（世帯全員）",
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    statement_selected = forms.CharField(
+        label="認証文: 住民票の写し（一部）",
+        required=False,
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

@@ -296,7 +296,7 @@ def profile_update(
     for kind, text in statements.items():
         if len(text) > 300:
             raise ServiceError(f"認証文（{kind}）は300文字以内です", field="certificate_statements")
-    profile, _ = MunicipalityProfile.objects.get_or_create()
+    profile: MunicipalityProfile = MunicipalityProfile.objects.get_or_create()[0]
     before = {
         "mayor_title": profile.mayor_title,
         "mayor_name": profile.mayor_name,

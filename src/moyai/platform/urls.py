@@ -10,5 +10,6 @@ urlpatterns = [
     path("grants/", views.grants, name="grants"),
     path("grants/<int:grant_id>/revoke/", views.grant_revoke, name="grant_revoke"),
     path("staff/", views.staff, name="staff"),
+    path("profile/", views.profile, name="profile"),
     path("operator/tenants/", views.tenants, name="tenants"),
 ]

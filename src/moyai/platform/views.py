@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from moyai.platform import selectors, services
 from moyai.platform.errors import ServiceError
-from moyai.platform.forms import AuditSearchForm, SupportGrantForm
+from moyai.platform.forms import AuditSearchForm, ProfileForm, SupportGrantForm
 from moyai.platform.models import Role
 from moyai.platform.permissions import require_role
 
@@ -107,3 +107,38 @@ def staff(request: HttpRequest) -> HttpResponse:
 @require_role(Role.OPERATOR)
 def tenants(request: HttpRequest) -> HttpResponse:
     return render(request, "platform/tenants.html", {"rows": selectors.tenant_usage()})
+
+
+@require_role(Role.ADMIN)
+def profile(request: HttpRequest) -> HttpResponse:
+    """団体の設定: 首長名と認証文 (printed on certificates)."""
+    current = selectors.municipality_profile()
+    statements = current.certificate_statements
+    form = ProfileForm(
+        request.POST or None,
+        initial={
+            "mayor_title": current.mayor_title,
+            "mayor_name": current.mayor_name,
+            "statement_household": statements.get("household", ""),
+            "statement_selected": statements.get("selected", ""),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.profile_update(
+                mayor_title=d["mayor_title"],
+                mayor_name=d["mayor_name"],
+                certificate_statements={
+                    "household": d["statement_household"],
+                    "selected": d["statement_selected"],
+                },
+            )
+        except ServiceError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "団体の設定を保存しました")
+            return redirect("platform:profile")
+    return render(
+        request, "platform/profile.html", {"form": form}, status=400 if form.errors else 200
+    )

@@ -33,4 +33,5 @@ register("異動の一覧・取消し", "registry:movements", [Role.REGISTRY], o
 register("監査ログ", "platform:audit", [Role.ADMIN], order=900)
 register("応援権限", "platform:grants", [Role.ADMIN], order=910)
 register("職員一覧", "platform:staff", [Role.ADMIN], order=920)
+register("団体の設定", "platform:profile", [Role.ADMIN], order=930)
 register("団体一覧・稼働状況", "platform:tenants", [Role.OPERATOR], order=10)
