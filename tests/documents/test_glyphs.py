@@ -17,73 +17,22 @@ Two independent proofs:
 
 from __future__ import annotations
 
-import io
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
-from fontTools.ttLib import TTFont
-from pypdf import PdfReader
-from pypdf.generic import ContentStream
 
 from moyai.documents.pdf import (
-    FONT_FAMILY,
     UnprintableText,
     font_coverage,
-    font_path,
     render_pdf,
     unprintable_characters,
 )
 
 from .conftest import NAME, NAME_2
+from .glyphs import drawn_glyph_ids, from_font, gid, has_outline, iou, normalised, raster
 
 KUZU, TSUJI, VS_E0102, VS_E0100 = 0x845B, 0x8FBB, 0xE0102, 0xE0100
-
-
-def _gid(glyph_name: str) -> int:
-    font = TTFont(str(font_path()), lazy=True)
-    try:
-        return font.getGlyphID(glyph_name)
-    finally:
-        font.close()
-
-
-def _drawn_glyph_ids(pdf: bytes) -> tuple[set[int], TTFont]:
-    """Glyph ids drawn with the embedded IPAmj subset on page 1, and that subset."""
-    reader = PdfReader(io.BytesIO(pdf))
-    page = reader.pages[0]
-    fonts = {
-        name: ref.get_object()
-        for name, ref in page["/Resources"]["/Font"].items()
-        if str(ref.get_object()["/BaseFont"]).endswith("+" + FONT_FAMILY)
-    }
-    assert len(fonts) == 1, "exactly one embedded IPAmj subset"
-    ((font_name, font),) = fonts.items()
-    descendant = font["/DescendantFonts"][0].get_object()
-    assert font["/Encoding"] == "/Identity-H"
-    assert descendant["/CIDToGIDMap"] == "/Identity", "CID = glyph id of the original font"
-    subset = TTFont(io.BytesIO(descendant["/FontDescriptor"]["/FontFile2"].get_data()))
-
-    drawn: set[int] = set()
-    current = None
-    for operands, operator in ContentStream(page.get_contents(), reader).operations:
-        if operator == b"Tf":
-            current = operands[0]
-        elif operator in (b"Tj", b"TJ") and current == font_name:
-            items = operands[0] if operator == b"TJ" else operands
-            for item in items:
-                raw = getattr(item, "original_bytes", None)
-                if isinstance(raw, bytes):
-                    drawn.update(
-                        int.from_bytes(raw[i : i + 2], "big") for i in range(0, len(raw), 2)
-                    )
-    return drawn, subset
-
-
-def _has_outline(subset: TTFont, gid: int) -> bool:
-    glyph = subset["glyf"][subset.getGlyphOrder()[gid]]
-    return glyph.numberOfContours != 0
 
 
 def test_the_font_has_distinct_glyphs_for_the_sequences() -> None:
@@ -99,19 +48,19 @@ def test_the_font_has_distinct_glyphs_for_the_sequences() -> None:
 
 def test_issued_certificate_draws_the_variant_glyphs(town_a, issue) -> None:
     pdf = issue(town_a, name=f"{NAME} {NAME_2}").pdf  # 葛󠄂城 髙志 辻󠄂 𠮷子
-    drawn, subset = _drawn_glyph_ids(pdf)
+    drawn, subset = drawn_glyph_ids(pdf)
     coverage = font_coverage()
     for cp in (KUZU, TSUJI):
-        variant = _gid(coverage.glyph_of_sequence[(cp, VS_E0102)])
-        base = _gid(coverage.glyph_of_code_point[cp])
+        variant = gid(coverage.glyph_of_sequence[(cp, VS_E0102)])
+        base = gid(coverage.glyph_of_code_point[cp])
         assert variant != base
         assert variant in drawn, f"U+{cp:04X}+E0102 drawn as its variant glyph"
         assert base not in drawn, f"U+{cp:04X} base glyph not drawn (the name has only IVS)"
-        assert _has_outline(subset, variant), "the variant's outline is embedded"
+        assert has_outline(subset, variant), "the variant's outline is embedded"
     for cp in (0x9AD9, 0x20BB7):  # 髙, 𠮷: their own glyphs, not 高 / 吉
-        assert _gid(coverage.glyph_of_code_point[cp]) in drawn
+        assert gid(coverage.glyph_of_code_point[cp]) in drawn
     for cp in (0x9AD8, 0x5409):
-        assert _gid(coverage.glyph_of_code_point[cp]) not in drawn
+        assert gid(coverage.glyph_of_code_point[cp]) not in drawn
 
 
 def test_unprintable_text_is_named() -> None:
@@ -129,56 +78,6 @@ def test_unprintable_text_is_named() -> None:
 # --- pixels -------------------------------------------------------------------------------------
 
 
-def _raster(pdf: bytes, tmp: Path) -> object:
-    from PIL import Image
-
-    (tmp / "in.pdf").write_bytes(pdf)
-    subprocess.run(
-        [
-            "pdftoppm",
-            "-r",
-            "200",
-            "-gray",
-            "-png",
-            "-f",
-            "1",
-            "-l",
-            "1",
-            "-singlefile",
-            str(tmp / "in.pdf"),
-            str(tmp / "out"),
-        ],
-        check=True,
-    )
-    image = Image.open(tmp / "out.png")
-    return image.crop((0, 0, image.width, image.height // 3))  # the glyph, not the page footer
-
-
-def _normalised(image: object) -> list[bool]:
-    from PIL import Image, ImageOps
-
-    img = image.convert("L")  # type: ignore[attr-defined]
-    box = ImageOps.invert(img).point(lambda v: 255 if v > 96 else 0).getbbox()
-    assert box, "ink found"
-    small = img.crop(box).resize((64, 64), Image.Resampling.BILINEAR)
-    return [v < 128 for v in small.tobytes()]
-
-
-def _iou(a: list[bool], b: list[bool]) -> float:
-    both = sum(x and y for x, y in zip(a, b, strict=True))
-    either = sum(x or y for x, y in zip(a, b, strict=True))
-    return both / either
-
-
-def _from_font(text: str) -> object:
-    from PIL import Image, ImageDraw, ImageFont
-
-    font = ImageFont.truetype(str(font_path()), 200, layout_engine=ImageFont.Layout.RAQM)
-    image = Image.new("L", (300, 300), 255)
-    ImageDraw.Draw(image).text((40, 20), text, font=font, fill=0)
-    return image
-
-
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils (pdftoppm) missing")
 def test_the_printed_pixels_are_the_variant_glyph(tmp_path: Path) -> None:
     from PIL import features
@@ -188,8 +87,8 @@ def test_the_printed_pixels_are_the_variant_glyph(tmp_path: Path) -> None:
     for cp in (KUZU, TSUJI):
         variant_text, base_text = chr(cp) + chr(VS_E0102), chr(cp)
         printed = {
-            t: _normalised(
-                _raster(
+            t: normalised(
+                raster(
                     render_pdf(
                         template_name="documents/specimen.html",
                         context={"samples": [{"text": t}]},
@@ -199,12 +98,12 @@ def test_the_printed_pixels_are_the_variant_glyph(tmp_path: Path) -> None:
             )
             for t in (variant_text, base_text)
         }
-        drawn = {t: _normalised(_from_font(t)) for t in (variant_text, base_text)}
-        assert _iou(printed[variant_text], printed[base_text]) < 0.9, "the two glyphs differ"
-        assert _iou(printed[variant_text], drawn[variant_text]) > 0.8
-        assert _iou(printed[variant_text], drawn[variant_text]) > _iou(
+        drawn = {t: normalised(from_font(t)) for t in (variant_text, base_text)}
+        assert iou(printed[variant_text], printed[base_text]) < 0.9, "the two glyphs differ"
+        assert iou(printed[variant_text], drawn[variant_text]) > 0.8
+        assert iou(printed[variant_text], drawn[variant_text]) > iou(
             printed[variant_text], drawn[base_text]
         )
-        assert _iou(printed[base_text], drawn[base_text]) > _iou(
+        assert iou(printed[base_text], drawn[base_text]) > iou(
             printed[base_text], drawn[variant_text]
         )

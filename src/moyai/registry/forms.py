@@ -106,7 +106,7 @@ class MemberForm(JaForm):
     birth = forms.DateField(label="生年月日", required=False, widget=DATE)
     birth_unknown = forms.BooleanField(label="生年月日が不詳", required=False)
     birth_label = forms.CharField(label="不詳表記", required=False, max_length=72)
-    sex = forms.ChoiceField(label="性別", choices=Sex.choices)
+    sex = forms.ChoiceField(label="性別", choices=[("", "（選択）"), *Sex.choices])
     relation = forms.CharField(
         label="続柄",
         max_length=50,
@@ -165,7 +165,12 @@ class MemberForm(JaForm):
         )
 
 
-MemberFormSet = forms.formset_factory(MemberForm, extra=0, min_num=1, max_num=10, validate_min=True)
+MemberFormSet = forms.formset_factory(MemberForm, extra=3, min_num=1, max_num=10, validate_min=True)
+
+
+def filled(formset: forms.BaseFormSet[Any]) -> list[MemberForm]:
+    """The rows the clerk filled in (blank extra rows are ignored)."""
+    return [m for m in formset.forms if m.has_changed()]
 
 
 class MoveInForm(NotificationForm):

@@ -194,7 +194,7 @@ def move_in(request: HttpRequest) -> HttpResponse:
         hh = form.cleaned_data["household_number"]
         return services.move_in(
             notification=form.notification(),
-            members=[m.new_person() for m in members],
+            members=[m.new_person() for m in f.filled(members)],
             address=None if hh else address.address(),
             household_number=hh,
             previous_address=form.cleaned_data["previous_address"],
