@@ -547,3 +547,22 @@ def test_removed_copy_for_a_person_who_moved_out(family) -> None:
     )
     text = pdf_text(result.pdf)
     assert "除票の写し" in text and "転出" in text and "横浜市中区本町1-1" in text
+
+
+def test_item_certificate_certifies_only_the_chosen_items(family) -> None:
+    head = family.records[0]
+    result = services.item_certificate_issue(
+        person_id=head.person_id,
+        items=["name", "birth", "address"],
+        purpose="年金の手続",
+        requester="本人",
+    )
+    text = pdf_text(result.pdf)
+    assert "住民票記載事項証明書" in text and "昭和55年5月10日" in text
+    assert "上記の事項は、住民票に記載されていることを証明する。" in text
+    assert "東京都千代田区千代田1番" not in text  # 本籍 was not chosen
+    with pytest.raises(ServiceError) as err:
+        services.item_certificate_issue(
+            person_id=head.person_id, items=["my_number"], purpose="x", requester="本人"
+        )
+    assert err.value.field == "items"

@@ -213,3 +213,17 @@ def test_resident_copy_download(town_a, clerk) -> None:
     serial = response["X-Moyai-Serial"]
     assert serial.startswith("143014-") and serial in response["Content-Disposition"]
     assert response.content.startswith(b"%PDF")
+
+
+def test_item_certificate_from_the_screen(town_a, clerk) -> None:
+    clerk.post(reverse("registry:move_in"), MOVE_IN | {"step": "commit"})
+    with tenant_context(town_a):
+        head = ResidentRecord.objects.get(is_head=True)
+    url = reverse("registry:copy", args=[head.person_id])
+    response = clerk.post(
+        url,
+        {"scope": "items", "items": ["name", "address"], "requester": "本人", "purpose": "年金"},
+    )
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    empty = clerk.post(url, {"scope": "items", "requester": "本人", "purpose": "年金"})
+    assert empty.status_code == 400 and "項目を1つ以上" in empty.content.decode()

@@ -9,7 +9,7 @@ from django import forms
 
 from moyai.registry.models import ResidentKind, ResidentRecord, Sex
 from moyai.registry.rules import RELATION_CODES, FuzzyDate
-from moyai.registry.services import Address, NewPerson, Notification
+from moyai.registry.services import ITEM_CHOICES, Address, NewPerson, Notification
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -370,10 +370,20 @@ class CopyRequestForm(JaForm):
     """住民票の写しの請求."""
 
     scope = forms.ChoiceField(
-        label="対象",
-        choices=[("household", "世帯全員"), ("selected", "選んだ人のみ")],
+        label="種類・対象",
+        choices=[
+            ("household", "住民票の写し（世帯全員）"),
+            ("selected", "住民票の写し（選んだ人のみ）"),
+            ("items", "住民票記載事項証明書（この人の選んだ項目のみ）"),
+        ],
         initial="household",
         widget=forms.RadioSelect,
+    )
+    items = forms.MultipleChoiceField(
+        label="証明する項目（記載事項証明書）",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        choices=list(ITEM_CHOICES.items()),
     )
     persons = forms.MultipleChoiceField(
         label="載せる人（選んだ人のみの場合）", required=False, widget=forms.CheckboxSelectMultiple

@@ -1487,3 +1487,76 @@ def resident_copy_issue(
             },
         )
     return CopyResult(result.document.serial, result.pdf, [r.person_id for r in rows])
+
+
+ITEM_CHOICES: dict[str, str] = {
+    "name": "氏名",
+    "name_kana": "フリガナ",
+    "birth": "生年月日",
+    "sex": "性別",
+    "address": "住所",
+    "relation": "世帯主との続柄",
+    "head_name": "世帯主",
+    "became_resident": "住民となった年月日",
+    "address_set": "住所を定めた年月日",
+    "previous_address": "前住所",
+    "domicile": "本籍・筆頭者",
+}
+
+
+@transaction.atomic
+def item_certificate_issue(
+    *, person_id: int, items: Sequence[str], purpose: str, requester: str
+) -> CopyResult:
+    """住民票記載事項証明書: certifies only the chosen items of one person's entry."""
+    from moyai.documents.services import document_issue
+    from moyai.platform.selectors import municipality_profile
+    from moyai.registry import documents as kinds
+    from moyai.registry.rules import format_fuzzy
+
+    chosen = [i for i in ITEM_CHOICES if i in set(items)]
+    unknown = sorted(set(items) - set(ITEM_CHOICES))
+    if unknown:
+        raise _fail(f"証明できない項目です: {', '.join(unknown)}", "items")
+    if not chosen:
+        raise _fail("証明する項目を1つ以上選んでください", "items")
+    if not purpose.strip():
+        raise _fail("請求の理由（使用目的）を入力してください", "purpose")
+    if not requester.strip():
+        raise _fail("請求者を入力してください", "requester")
+    r = _locked_latest([person_id])[person_id]
+    if r.status != ResidentStatus.RESIDENT:
+        raise _fail(
+            "住民でない人の記載事項証明書は交付できません（除票の写しを交付します）", "person"
+        )
+    western = r.is_foreign
+    values = {
+        "name": r.name,
+        "name_kana": r.name_kana,
+        "birth": format_fuzzy(r.birth, western=western),
+        "sex": r.get_sex_display(),
+        "address": r.address,
+        "relation": r.relation,
+        "head_name": r.head_name,
+        "became_resident": format_fuzzy(r.became_resident, western=western),
+        "address_set": format_fuzzy(r.address_set, western=western),
+        "previous_address": r.previous_address,
+        "domicile": f"{r.domicile}　筆頭者 {r.domicile_head}" if r.domicile else "",
+    }
+    profile = municipality_profile()
+    code = kinds.ITEM_CERTIFICATE.code
+    context = {
+        "rows": [(ITEM_CHOICES[i], values[i]) for i in chosen],
+        "statement": profile.certificate_statements.get(code) or kinds.DEFAULT_STATEMENTS[code],
+        "issuer_title": profile.mayor_title,
+        "issuer_name": profile.mayor_name,
+    }
+    result = document_issue(
+        kind=code,
+        subject_type="person",
+        subject_id=person_id,
+        template_name="registry/item_certificate.html",
+        context=context,
+        purpose=purpose.strip(),
+    )
+    return CopyResult(result.document.serial, result.pdf, [person_id])

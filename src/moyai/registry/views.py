@@ -436,18 +436,26 @@ def resident_copy(request: HttpRequest, person_id: int) -> HttpResponse:
         whole = d["scope"] == "household"
         ids = [person_id] if whole else [int(p) for p in d["persons"]] or [person_id]
         try:
-            copy = services.resident_copy_issue(
-                person_ids=ids,
-                whole_household=whole,
-                options=services.CopyOptions(
-                    domicile=d["domicile"],
-                    relation=d["relation"],
-                    resident_code=d["resident_code"],
-                    my_number=d["my_number"],
-                ),
-                purpose=d["purpose"],
-                requester=d["requester"],
-            )
+            if d["scope"] == "items":
+                copy = services.item_certificate_issue(
+                    person_id=person_id,
+                    items=d["items"],
+                    purpose=d["purpose"],
+                    requester=d["requester"],
+                )
+            else:
+                copy = services.resident_copy_issue(
+                    person_ids=ids,
+                    whole_household=whole,
+                    options=services.CopyOptions(
+                        domicile=d["domicile"],
+                        relation=d["relation"],
+                        resident_code=d["resident_code"],
+                        my_number=d["my_number"],
+                    ),
+                    purpose=d["purpose"],
+                    requester=d["requester"],
+                )
         except ServiceError as exc:
             _attach([form], exc)
         else:
