@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "moyai.platform",
     "moyai.registry",
     "moyai.documents",
+    "moyai.exchange",
     "moyai.web",
 ]
 
