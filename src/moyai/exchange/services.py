@@ -229,6 +229,7 @@ def _validate(report: ImportReport, directory: Path, manifest: dict[str, Any]) -
     seqs: dict[str, int] = {}
     status_counts: Tally[str] = Tally()
     households: Tally[str] = Tally()
+    heads: Tally[str] = Tally()
 
     reader = _Reader(report, directory, layout.PERSON_FILE, layout.PERSON_COLUMNS)
     for line, v in reader.rows():
@@ -300,6 +301,7 @@ def _validate(report: ImportReport, directory: Path, manifest: dict[str, Any]) -
             status_counts[v["status"]] += 1
             if v["status"] == ResidentStatus.RESIDENT:
                 households[v["household_number"]] += 1
+                heads[v["household_number"]] += 1 if v["is_head"] else 0
         for attr, name, choices in (
             ("status", "住民状態", ResidentStatus.values),
             ("kind", "住民種別", ResidentKind.values),
@@ -361,6 +363,17 @@ def _validate(report: ImportReport, directory: Path, manifest: dict[str, Any]) -
                     "最新履歴番号",
                     str(seqs.get(number)),
                     f"住民票履歴の最後の履歴番号 {seen.get(number, 0)} と一致しません",
+                )
+            )
+    for household in sorted(households):
+        if heads[household] != 1:
+            report.problems.append(
+                Problem(
+                    layout.RECORD_FILE,
+                    0,
+                    "世帯主フラグ",
+                    household,
+                    f"世帯 {household} の世帯主が {heads[household]} 人です（1人のはず）",
                 )
             )
     for name, _ in layout.FILES:
@@ -551,3 +564,136 @@ def import_tenant(
         emit(type="exchange.registry_imported", payload={"counts": report.imported_counts})
     report.written = True
     return report
+
+
+# --- 外字 and legacy import ---------------------------------------------------------------------
+
+
+def gaiji_table(*, vendor: str) -> dict[str, str]:
+    """The current municipality's identified 外字 of ``vendor`` (code → replacement text)."""
+    from moyai.exchange.models import LegacyGaiji
+
+    return dict(LegacyGaiji.objects.filter(vendor=vendor).values_list("code", "replacement"))
+
+
+@transaction.atomic
+def gaiji_enqueue(
+    *,
+    vendor: str,
+    unmapped: dict[str, tuple[str, int, str, str]],
+    hints: dict[str, str],
+    images: Path | None,
+) -> int:
+    """Put unmapped 外字 on the identification queue (once per vendor and code)."""
+    from moyai.exchange.models import GaijiQueueItem
+
+    added = 0
+    for code, (file, line, target, value) in unmapped.items():
+        image = None
+        if images is not None and (images / f"{code}.png").is_file():
+            image = (images / f"{code}.png").read_bytes()
+        item, created = GaijiQueueItem.objects.get_or_create(
+            vendor=vendor,
+            code=code,
+            defaults={
+                "hint": hints.get(code, ""),
+                "image": image,
+                "example": value.replace(chr(int(code, 16)), "〓")[:300],
+                "first_seen": f"{file}:{line} {target}",
+            },
+        )
+        if created:
+            added += 1
+        else:
+            GaijiQueueItem.objects.filter(pk=item.pk).update(occurrences=item.occurrences + 1)
+    return added
+
+
+@transaction.atomic
+def gaiji_decide(
+    *, vendor: str, code: str, replacement: str, mj_name: str = "", note: str = ""
+) -> None:
+    """外字の同定: record which character a vendor 外字 is; later imports reuse the decision."""
+    from moyai.documents.pdf import unprintable_characters
+    from moyai.exchange.models import GaijiQueueItem, LegacyGaiji
+    from moyai.platform.audit import current_actor
+    from moyai.platform.errors import ServiceError
+
+    if not replacement or len(replacement) > 8:
+        raise ServiceError("置き換える文字を入力してください", field="replacement")
+    if any(0xE000 <= ord(c) <= 0xF8FF for c in replacement):
+        raise ServiceError("外字（私用領域の文字）では置き換えられません", field="replacement")
+    bad = unprintable_characters(replacement)
+    if bad:
+        raise ServiceError(
+            f"IPAmj明朝で印字できない文字です: {'、'.join(bad)}", field="replacement"
+        )
+    LegacyGaiji.objects.update_or_create(
+        vendor=vendor,
+        code=code,
+        defaults={
+            "replacement": replacement,
+            "mj_name": mj_name,
+            "note": note,
+            "decided_by": current_actor().username,
+        },
+    )
+    GaijiQueueItem.objects.filter(vendor=vendor, code=code).update(resolved=True)
+    audit_record(
+        action=AuditAction.UPDATE,
+        target_type="gaiji",
+        target_id=f"{vendor}:{code}",
+        purpose="外字の同定",
+        detail={"replacement": replacement, "mj_name": mj_name},
+    )
+
+
+@dataclass
+class LegacyImportResult:
+    conversion_problems: list[Problem]
+    queued: int
+    report: ImportReport | None
+
+
+def legacy_import(
+    *,
+    municipality: Municipality,
+    mapping_path: Path,
+    directory: Path,
+    workdir: Path,
+    dry_run: bool,
+    purpose: str,
+) -> LegacyImportResult:
+    """Convert a vendor's files with a mapping file, then validate/import the package."""
+    from moyai.exchange import legacy
+
+    mapping = legacy.load_mapping(mapping_path)
+    with tenant_context(municipality):
+        table = gaiji_table(vendor=mapping.vendor)
+    conversion = legacy.convert(
+        mapping=mapping,
+        directory=directory,
+        out=workdir,
+        municipality_code=municipality.code,
+        municipality_name=municipality.name,
+        prefecture=municipality.prefecture,
+        gaiji=table.get,
+    )
+    queued = 0
+    if conversion.unmapped_gaiji:
+        images = directory / mapping.gaiji_images if mapping.gaiji_images else None
+        with tenant_context(municipality):
+            queued = gaiji_enqueue(
+                vendor=mapping.vendor,
+                unmapped=conversion.unmapped_gaiji,
+                hints=mapping.gaiji_hints,
+                images=images,
+            )
+    if conversion.problems:
+        return LegacyImportResult(conversion.problems, queued, None)
+    report = import_tenant(
+        municipality=municipality, directory=workdir, dry_run=dry_run, purpose=purpose
+    )
+    if conversion.source_counts:
+        report.source_counts["移行元の申告"] = conversion.source_counts
+    return LegacyImportResult([], queued, report)

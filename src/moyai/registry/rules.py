@@ -155,6 +155,7 @@ class MovementKind(StrEnum):
     FAMILY_REGISTER_CHANGE = "family_register_change"  # 氏名・本籍の変更（戸籍届出）
     CLERICAL_CORRECTION = "clerical_correction"  # 誤記修正
     CANCELLATION = "cancellation"  # 異動の取消し
+    MIGRATION = "migration"  # データ移行による記載（旧システムからの移行）
 
     @property
     def label(self) -> str:
@@ -180,6 +181,7 @@ MOVEMENT_LABELS: dict[MovementKind, str] = {
     MovementKind.FAMILY_REGISTER_CHANGE: "氏名・本籍の変更",
     MovementKind.CLERICAL_CORRECTION: "誤記修正",
     MovementKind.CANCELLATION: "異動の取消し",
+    MovementKind.MIGRATION: "データ移行による記載",
 }
 
 # 住民基本台帳法 第22条（転入）・第23条（転居）・第25条（世帯変更）: 14日以内.

@@ -69,6 +69,7 @@ EVENT_TYPES: dict[MovementKind, str] = {
     MovementKind.FAMILY_REGISTER_CHANGE: "resident.name_or_domicile_changed",
     MovementKind.CLERICAL_CORRECTION: "resident.corrected",
     MovementKind.CANCELLATION: "resident.movement_cancelled",
+    MovementKind.MIGRATION: "resident.migrated",
 }
 
 
@@ -1275,6 +1276,11 @@ def cancel_movement(*, movement_number: int, reason: str, counter: str = "") -> 
         )
     if movement.kind == MovementKind.CANCELLATION:
         raise _fail("取消しの異動は取り消せません（誤記修正で対応してください）", "movement")
+    if movement.kind == MovementKind.MIGRATION:
+        raise _fail(
+            "データ移行による記載は取り消せません（誤記修正・職権消除で対応してください）",
+            "movement",
+        )
     if movement.cancelled_by_id is not None:
         raise _fail("この異動はすでに取り消されています", "movement")
     records = list(movement.records.select_related("person"))
