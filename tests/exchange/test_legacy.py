@@ -141,3 +141,32 @@ def test_cli(town_a, in_town, tmp_path, capsys) -> None:
             "--dry-run",
         )
     assert "U+E001" in capsys.readouterr().out
+
+
+def test_identification_screen_ranks_candidates_by_the_vendor_picture(
+    town_a, in_town, make_staff, tmp_path
+) -> None:
+    from django.urls import reverse
+
+    from moyai.platform.models import Role
+
+    from ..conftest import signed_in_client
+
+    run(town_a, tmp_path)  # queues E000 and E001
+    clerk = signed_in_client(make_staff(town_a, Role.REGISTRY))
+    listing = clerk.get(reverse("exchange:gaiji_queue")).content.decode()
+    assert "U+E001" in listing and "U+E000" in listing
+    with tenant_context(town_a):
+        item = GaijiQueueItem.objects.get(code="E001")
+    page = clerk.get(reverse("exchange:gaiji_identify", args=[item.pk]))
+    ranked = page.context["candidates"]
+    assert ranked[0].text == TSUJI and ranked[0].mj_name == "MJ025760"  # best overlap
+    assert ranked[0].score > ranked[-1].score
+    response = clerk.post(
+        reverse("exchange:gaiji_identify", args=[item.pk]),
+        {"choice": TSUJI, "note": "字形画像と一致"},
+    )
+    assert response.status_code == 302
+    with tenant_context(town_a):
+        decided = LegacyGaiji.objects.get(code="E001")
+        assert decided.replacement == TSUJI and decided.mj_name == "MJ025760"

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from moyai.documents import services as document_services
 from moyai.documents.kinds import SAMPLE as SAMPLE_DOCUMENT
+from moyai.exchange.models import GaijiQueueItem
 from moyai.platform import services
 from moyai.platform.audit import Actor, acting_as, audit_record
 from moyai.platform.models import MUNICIPAL_ROLES, Role, StaffUser, SupportGrant
@@ -101,6 +102,9 @@ def world(town_a, town_b, make_town, make_staff):
                 ],
             )
             resident_b = moved_in.records[0]
+            gaiji_b = GaijiQueueItem.objects.create(
+                vendor=CANARY, code="E000", hint="辻", example=CANARY, first_seen=CANARY
+            )
     ids = {
         "audit_id": audit_b.pk,
         "grant_id": grant_b.pk,
@@ -109,6 +113,7 @@ def world(town_a, town_b, make_town, make_staff):
         "person_id": resident_b.person_id,
         "household_number": resident_b.household_number,
         "movement_number": moved_in.movement.number,
+        "item_id": gaiji_b.pk,
     }
     staff_a = make_staff(town_a, *MUNICIPAL_ROLES)
     operator = make_staff(None, Role.OPERATOR, username="operator-x")

@@ -141,3 +141,19 @@ def export_tenant(
             },
         )
     return ExportResult(directory, manifest)
+
+
+def gaiji_queue(*, include_resolved: bool = False) -> list[Any]:
+    """The current municipality's 外字 waiting to be identified (oldest first)."""
+    from moyai.exchange.models import GaijiQueueItem
+
+    qs = GaijiQueueItem.objects.all()
+    if not include_resolved:
+        qs = qs.filter(resolved=False)
+    return list(qs.order_by("created_at", "pk"))
+
+
+def gaiji_queue_item(*, item_id: int) -> Any:
+    from moyai.exchange.models import GaijiQueueItem
+
+    return GaijiQueueItem.objects.filter(pk=item_id).first()

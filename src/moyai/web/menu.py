@@ -30,6 +30,7 @@ def items_for(roles: frozenset[Role]) -> list[MenuItem]:
 register("住民検索", "registry:search", [Role.REGISTRY], order=100)
 register("転入届", "registry:move_in", [Role.REGISTRY], order=110)
 register("異動の一覧・取消し", "registry:movements", [Role.REGISTRY], order=120)
+register("外字の同定", "exchange:gaiji_queue", [Role.REGISTRY, Role.ADMIN], order=130)
 register("監査ログ", "platform:audit", [Role.ADMIN], order=900)
 register("応援権限", "platform:grants", [Role.ADMIN], order=910)
 register("職員一覧", "platform:staff", [Role.ADMIN], order=920)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("platform/", include("moyai.platform.urls")),
     path("registry/", include("moyai.registry.urls")),
     path("documents/", include("moyai.documents.urls")),
+    path("exchange/", include("moyai.exchange.urls")),
     path("api/v1/", api.urls),
     path("healthz", views.healthz, name="healthz"),
 ]
