@@ -150,10 +150,17 @@ def gaiji_queue(*, include_resolved: bool = False) -> list[Any]:
     qs = GaijiQueueItem.objects.all()
     if not include_resolved:
         qs = qs.filter(resolved=False)
-    return list(qs.order_by("created_at", "pk"))
+    rows = list(qs.order_by("created_at", "pk"))
+    audit_record(action=AuditAction.READ, target_type="gaiji_queue", purpose="外字の同定",
+                 detail={"items": len(rows)})
+    return rows
 
 
 def gaiji_queue_item(*, item_id: int) -> Any:
     from moyai.exchange.models import GaijiQueueItem
 
-    return GaijiQueueItem.objects.filter(pk=item_id).first()
+    item = GaijiQueueItem.objects.filter(pk=item_id).first()
+    if item is not None:
+        audit_record(action=AuditAction.READ, target_type="gaiji", target_id=item.pk,
+                     purpose="外字の同定")
+    return item

@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from importlib import resources
+from typing import NamedTuple
 
 __all__ = [
     "CharUnit",
@@ -69,9 +70,11 @@ class ReductionTable(StrEnum):
     """Analogy by reading and shape (loosest)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Reduction:
-    """One row of the MJ縮退マップ: an MJ character reduces to a JIS X 0213 / UCS character."""
+class Reduction(NamedTuple):
+    """One row of the MJ縮退マップ: an MJ character reduces to a JIS X 0213 / UCS character.
+
+    An immutable named tuple (they are shared, and tens of thousands are built at load time).
+    """
 
     target: str
     """縮退UCS: the target character (one code point)."""
@@ -85,9 +88,8 @@ class Reduction:
     """ホップ数 (親字正字 only): steps from the character to the 親字."""
 
 
-@dataclass(frozen=True, slots=True)
-class MJChar:
-    """One row of the MJ文字情報一覧表 (an MJ文字図形, 「MJ文字」)."""
+class MJChar(NamedTuple):
+    """One row of the MJ文字情報一覧表 (an MJ文字図形, 「MJ文字」); an immutable named tuple."""
 
     mj: str
     """MJ文字図形名, e.g. ``"MJ022335"``."""
@@ -224,7 +226,7 @@ def _load() -> _Table:
 
 
 def _tables() -> _Table:
-    global _table  # noqa: PLW0603
+    global _table
     if _table is None:
         with _lock:
             if _table is None:
