@@ -151,8 +151,12 @@ def gaiji_queue(*, include_resolved: bool = False) -> list[Any]:
     if not include_resolved:
         qs = qs.filter(resolved=False)
     rows = list(qs.order_by("created_at", "pk"))
-    audit_record(action=AuditAction.READ, target_type="gaiji_queue", purpose="外字の同定",
-                 detail={"items": len(rows)})
+    audit_record(
+        action=AuditAction.READ,
+        target_type="gaiji_queue",
+        purpose="外字の同定",
+        detail={"items": len(rows)},
+    )
     return rows
 
 
@@ -161,6 +165,7 @@ def gaiji_queue_item(*, item_id: int) -> Any:
 
     item = GaijiQueueItem.objects.filter(pk=item_id).first()
     if item is not None:
-        audit_record(action=AuditAction.READ, target_type="gaiji", target_id=item.pk,
-                     purpose="外字の同定")
+        audit_record(
+            action=AuditAction.READ, target_type="gaiji", target_id=item.pk, purpose="外字の同定"
+        )
     return item

@@ -51,6 +51,8 @@ CAP_BIRTH_DIFFERS = 0.2  # … both birth dates are known and plainly differ (�
 CAP_NAME_DIFFERS = 0.3  # … neither the name nor the reading is close
 CAP_BIRTH_TYPO = 0.75  # … the birth dates differ by what looks like a typo
 CAP_UNCONFIRMED = 0.8  # … the name keys differ, or a birth date is missing or 不詳
+UNKNOWN_YEAR_SLACK = 10
+"""Years a 不詳 birth date (「昭和25年頃」) may be off before the pair counts as different."""
 
 
 class Verdict(StrEnum):
@@ -171,8 +173,11 @@ def _compare_birth(a: PersonFacts, b: PersonFacts) -> tuple[Evidence, str | None
             ev = Evidence("birth_date", 0.7, "生年月日が不詳のため年のみ比較し、一致")
         elif abs(ya - yb) == 1:
             ev = Evidence("birth_date", 0.5, "生年月日が不詳のため年のみ比較し、1年違い")
+        elif abs(ya - yb) <= UNKNOWN_YEAR_SLACK:
+            ev = Evidence("birth_date", 0.2, "生年月日が不詳のため年のみ比較し、数年違い")
         else:
-            ev = Evidence("birth_date", 0.2, "生年月日が不詳のため年のみ比較し、不一致")
+            ev = Evidence("birth_date", 0.0, "生年月日が不詳のため年のみ比較し、大きく異なる")
+            return ev, "differs"
         return ev, "unconfirmed"
     if a.birth_date == b.birth_date:
         return Evidence("birth_date", 1.0, "生年月日が一致"), None
@@ -240,14 +245,28 @@ def _same_town(a: str, b: str) -> bool:
     return long_.endswith(short) and long_[: -len(short)].endswith(_MUNICIPALITY_END)
 
 
+def _one_edit_apart(a: str, b: str) -> bool:
+    """Exactly one character replaced, inserted or deleted."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = sorted((a, b), key=len)
+    i = next((i for i, (x, y) in enumerate(zip(short, long_, strict=False)) if x != y), len(short))
+    return short[i:] == long_[i + 1 :]
+
+
 def _town_typo(a: str, b: str) -> bool:
     """One character wrong, missing or extra in 町字 names of three characters or more."""
     short, long_ = sorted((a, b), key=len)
     if len(short) < 3:
         return False
-    if len(long_) > len(short) + 1:  # compare with the end of the longer (都道府県 … 町字)
-        long_ = long_[-len(short) :]
-    return _ratio(short, long_) >= 0.75
+    if _one_edit_apart(short, long_):
+        return True
+    # One side written from the 都道府県 or 市区町村 on: compare the 町字 at its end.
+    return any(
+        _one_edit_apart(short, long_[-n:]) for n in (len(short) - 1, len(short), len(short) + 1)
+    )
 
 
 def _compare_address(a: PersonFacts, b: PersonFacts) -> Evidence:
@@ -290,7 +309,9 @@ def match(a: PersonFacts, b: PersonFacts) -> MatchResult:
         caps.append((CAP_UNCONFIRMED, "生年月日で確認できないため「同一人」とはしない"))
     name_close = name.score is not None and name.score >= 0.5
     kana_close = kana.score is not None and kana.score >= 0.75
-    if not name_close and not kana_close:
+    if name.score is None and kana.score is None:
+        caps.append((CAP_NAME_DIFFERS, "氏名もフリガナもないため確認できない"))
+    elif not name_close and not kana_close:
         caps.append((CAP_NAME_DIFFERS, "氏名もフリガナも近くないため別人とする"))
     elif name.score != 1.0:
         caps.append((CAP_UNCONFIRMED, "氏名が一致しないため「同一人」とはしない"))

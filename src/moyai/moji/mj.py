@@ -243,7 +243,7 @@ def by_mj(name: str) -> MJChar | None:
 def by_sequence(text: str) -> MJChar | None:
     """The MJ character that ``text`` (a code point plus optional variation selector) shows.
 
-    The match is exact: a plain code point gives the glyph IPAmj明朝 shows for it (实装したUCS),
+    The match is exact: a plain code point gives the glyph IPAmj明朝 shows for it (実装したUCS),
     a Moji_Joho IVS or an SVS gives its own glyph. A selector of another collection (e.g. an
     Adobe-Japan1 IVS such as 葛+E0100) is not an MJ sequence and gives None.
     """

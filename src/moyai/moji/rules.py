@@ -27,7 +27,7 @@ _VARIATION_SELECTORS = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
 _SPACES = re.compile(r"[\s\u3000・･]+")
 
 # 異体字・旧字 → 標準的な字形 (fold direction only; never applied to stored names).
-# Most pairs are also in the MJ縮退マップ; those it does not join (槇/槙, 藪/薮, 籠/篭,
+# Most pairs are also in the MJ縮退マップ; those it does not join (槇/槙, 藪/薮, 篭/籠,
 # 曻/昇, 晄/晃, 巖/巌, 鷗/鴎, 遙/遥, 祿/禄) stay because 窓口 practice treats them as the
 # same name. Where this table and the map disagree on the direction (鴎→鷗 in the map),
 # this table wins.
@@ -58,7 +58,7 @@ _ITAIJI = {
     "桒": "桑",
     "埜": "野",
     "藪": "薮",
-    "籠": "篭",
+    "篭": "籠",
     "曻": "昇",
     "晄": "晃",
     "顯": "顕",
@@ -123,10 +123,7 @@ def strip_variation_selectors(text: str) -> str:
     return _VARIATION_SELECTORS.sub("", text)
 
 
-# The 縮退マップ tables that name keys follow, strictest first. Left out on purpose:
-# 告示582号別表第四 (簡体字/繁体字 → 正字 for 在留カード; it also maps Japanese characters to
-# unrelated ones, e.g. 暨 → 届), 民一2842号 別字 (the "wrong" form is another real character),
-# 辞書類等による関連字 and 読み字形による類推 (too loose: they join 梅 with 某, 位 with 圧 …).
+# The 縮退マップ tables that name keys follow for every character, strictest first.
 NAME_KEY_TABLES: tuple[ReductionTable, ...] = (
     ReductionTable.JIS_UNIFICATION,
     ReductionTable.KOSEKI_PARENT,
@@ -134,7 +131,18 @@ NAME_KEY_TABLES: tuple[ReductionTable, ...] = (
     ReductionTable.MINJI_2842_VULGAR,
     ReductionTable.MINJI_2842_ERROR,
 )
-_TABLE_ORDER = {table: i for i, table in enumerate(NAME_KEY_TABLES)}
+# The tables followed only for a character outside JIS X 0213 that the tables above leave alone:
+# a JIS-only system cannot write it and will have put one of these in its place. They are not
+# followed for JIS characters: 告示582号別表第四 (簡体字/繁体字 → 正字 for 在留カード) also maps
+# Japanese characters to unrelated ones (暨 → 届, 庻 → 遮), 民一2842号 別字 names a different real
+# character, and 辞書類等 / 読み字形 are loose by design.
+NAME_KEY_FALLBACK_TABLES: tuple[ReductionTable, ...] = (
+    ReductionTable.IMMIGRATION_582_1,
+    ReductionTable.IMMIGRATION_582_2,
+    ReductionTable.DICTIONARY,
+    ReductionTable.MINJI_2842_OTHER,
+    ReductionTable.READING_SHAPE,
+)
 _POLICY_ORDER = {"常用漢字": 0, "人名用漢字": 1}
 JOYO = "常用漢字"
 
@@ -151,21 +159,24 @@ def choose_reduction(
     source: str,
     rows: Sequence[Reduction],
     policy_of: Callable[[str], str | None],
+    tables: Sequence[ReductionTable] = NAME_KEY_TABLES,
 ) -> str:
     """The one character ``source`` folds to for name keys, from its 縮退マップ rows.
 
-    Only rows of :data:`NAME_KEY_TABLES` that lead elsewhere count. When several remain, the
-    first of: the stricter table; the lower 順位 / ホップ数; a 常用漢字 before a 人名用漢字 before
-    any other; the lower JIS X 0213 面-区-点 (第1水準 first); the lower code point. So 邉 (親字正字
-    辺 and 邊) folds to 辺, and 龍 (竜 and 龍) to 竜. Returns ``source`` when nothing applies.
+    Only rows of ``tables`` that lead elsewhere count. When several remain (the map leaves the
+    choice to the system using it), the first of: the earlier table in ``tables``; the lower
+    順位 / ホップ数; a 常用漢字 before a 人名用漢字 before any other; the lower JIS X 0213 面-区-点
+    (第1水準 first); the lower code point. So 邉 (親字正字 辺 and 邊) folds to 辺, and 龍 (竜 and
+    龍) to 竜. Returns ``source`` when nothing applies.
     """
+    order = {table: i for i, table in enumerate(tables)}
     best: tuple[tuple[int, int, int, int, tuple[int, int, int], int], str] | None = None
     for row in rows:
         target = unicodedata.normalize("NFKC", row.target)
-        if row.table not in _TABLE_ORDER or target == source:
+        if row.table not in order or target == source:
             continue
         rank = (
-            _TABLE_ORDER[row.table],
+            order[row.table],
             row.rank or 0,
             row.hops or 0,
             _POLICY_ORDER.get(policy_of(target) or "", 2),
@@ -185,9 +196,11 @@ def derive_name_fold(
 
     One step per character: the built-in :data:`_ITAIJI` table if it names the character; else
     nothing for a 常用漢字 or a target of that table (they are representatives); else
-    :func:`choose_reduction`. Steps are then followed to their end, so 邊 → 辺 and 邉 → 辺 meet;
-    should steps ever run in a circle, its members all fold to the one a 常用 / 人名用 / lowest JIS
-    code favours. Only characters that change are in the result.
+    :func:`choose_reduction` over :data:`NAME_KEY_TABLES`, and for a character outside JIS X 0213
+    that those leave alone, over :data:`NAME_KEY_FALLBACK_TABLES`. Steps are then followed to
+    their end, so 邊 → 辺 and 邉 → 辺 meet; should steps ever run in a circle, its members all
+    fold to the one a 常用 / 人名用 / lowest JIS code favours. Only characters that change are in
+    the result.
     """
     mj_chars = [c for c in chars if c.implemented_ucs]
     policy = {c.implemented_ucs: c.policy for c in mj_chars if c.implemented_ucs}
@@ -198,7 +211,10 @@ def derive_name_fold(
         assert source is not None
         if source in _ITAIJI or source in representatives or char.policy == JOYO:
             continue
-        target = choose_reduction(source, reductions_of(char), policy.get)
+        rows = reductions_of(char)
+        target = choose_reduction(source, rows, policy.get)
+        if target == source and char.x0213 is None:
+            target = choose_reduction(source, rows, policy.get, NAME_KEY_FALLBACK_TABLES)
         if target != source:
             step[source] = target
     step.update(_ITAIJI)
