@@ -566,3 +566,14 @@ def test_item_certificate_certifies_only_the_chosen_items(family) -> None:
             person_id=head.person_id, items=["my_number"], purpose="x", requester="本人"
         )
     assert err.value.field == "items"
+
+
+def test_search_keys_can_be_recomputed(family) -> None:
+    from moyai.platform.models import Municipality
+
+    head = family.records[0]
+    ResidentRecord.objects.filter(pk=head.pk).update(name_key="STALE")
+    town = Municipality.objects.get(pk=head.municipality_id)
+    assert services.search_keys_refresh(municipality=town) == 1
+    assert ResidentRecord.objects.get(pk=head.pk).name_key.startswith("高橋")
+    assert services.search_keys_refresh(municipality=town) == 0

@@ -12,6 +12,7 @@ import base64
 import io
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from moyai.documents.pdf import font_coverage, font_path
 
@@ -74,6 +75,29 @@ def overlap(a: bytes, b: bytes) -> float:
     return both / either if either else 0.0
 
 
+@lru_cache(maxsize=1)
+def _variants_by_target() -> dict[str, list[str]]:
+    """Reverse MJ縮退マップ (strict tables only): 高 → [髙 …], 崎 → [﨑, 嵜 …]."""
+    from moyai.moji import mj
+
+    strict = {
+        mj.ReductionTable.JIS_UNIFICATION,
+        mj.ReductionTable.KOSEKI_PARENT,
+        mj.ReductionTable.MINJI_5202,
+        mj.ReductionTable.MINJI_2842_VULGAR,
+        mj.ReductionTable.MINJI_2842_ERROR,
+    }
+    result: dict[str, list[str]] = {}
+    for char in mj.all_chars():
+        text = char.text
+        if not text:
+            continue
+        for r in mj.reductions(char):
+            if r.table in strict and r.target != text:
+                result.setdefault(r.target, []).append(text)
+    return result
+
+
 def candidates(hint: str, picture: bytes | None = None) -> list[Candidate]:
     """MJ candidates for a 外字 whose vendor substitute is ``hint`` (ranked by ``picture``)."""
     if not hint:
@@ -88,6 +112,12 @@ def candidates(hint: str, picture: bytes | None = None) -> list[Candidate]:
         if cp == base and glyph not in seen:
             texts.append((chr(cp) + chr(selector), glyph))
             seen.add(glyph)
+    # Characters the MJ縮退マップ reduces to the hint (異体字 such as 髙 for 高).
+    for text in _variants_by_target().get(chr(base), []):
+        glyph = _glyph_of(text, coverage)
+        if glyph and glyph not in seen:
+            texts.append((text, glyph))
+            seen.add(glyph)
     result = []
     for text, glyph in texts:
         png = draw(text)
@@ -96,3 +126,12 @@ def candidates(hint: str, picture: bytes | None = None) -> list[Candidate]:
     if picture:
         result.sort(key=lambda c: -(c.score or 0))
     return result
+
+
+def _glyph_of(text: str, coverage: object) -> str:
+    cov: Any = coverage
+    if len(text) == 2 and (ord(text[0]), ord(text[1])) in cov.glyph_of_sequence:
+        return str(cov.glyph_of_sequence[(ord(text[0]), ord(text[1]))])
+    if len(text) == 1:
+        return str(cov.glyph_of_code_point.get(ord(text), ""))
+    return ""

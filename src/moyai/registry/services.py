@@ -1566,3 +1566,36 @@ def item_certificate_issue(
         purpose=purpose.strip(),
     )
     return CopyResult(result.document.serial, result.pdf, [person_id])
+
+
+def search_keys_refresh(*, municipality: Any, batch_size: int = 2000) -> int:
+    """検索キーの再計算: recompute name/kana/alias keys after the folding rules changed.
+
+    Keys are derived data (never the stored name), so this is safe to run at any time; it works
+    in batches, each its own transaction, and returns how many rows changed.
+    """
+    from moyai.platform.tenancy import tenant_context
+
+    changed = 0
+    last = 0
+    while True:
+        with tenant_context(municipality):
+            rows = list(
+                ResidentRecord.objects.filter(pk__gt=last)
+                .order_by("pk")
+                .only("pk", "name", "name_kana", "alias", "name_key", "kana_key", "alias_key")[
+                    :batch_size
+                ]
+            )
+            if not rows:
+                return changed
+            stale = []
+            for r in rows:
+                keys = _keys(r.name, r.name_kana, r.alias)
+                if any(getattr(r, k) != v for k, v in keys.items()):
+                    for k, v in keys.items():
+                        setattr(r, k, v)
+                    stale.append(r)
+            ResidentRecord.objects.bulk_update(stale, ["name_key", "kana_key", "alias_key"])
+            changed += len(stale)
+            last = rows[-1].pk

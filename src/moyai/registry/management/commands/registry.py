@@ -17,7 +17,7 @@ class Command(MunicipalityCommand):
     help = "住民記録: 架空の住民を作成します（デモ・性能測定用）。"
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("action", choices=["populate"])
+        parser.add_argument("action", choices=["populate", "rekey"])
         super().add_arguments(parser)
         parser.add_argument("--persons", type=int, default=300)
         parser.add_argument("--seed", type=int, default=1)
@@ -28,6 +28,13 @@ class Command(MunicipalityCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["action"] == "rekey":
+            from moyai.registry.services import search_keys_refresh
+
+            for m in self.municipalities(options):
+                changed = search_keys_refresh(municipality=m)
+                self.stdout.write(f"{m.code} {m.name}: 検索キーを {changed} 件更新しました")
+            return
         if settings.ENV == "production":
             raise CommandError("本番環境では架空の住民を作成できません")
         if not 1 <= options["persons"] <= 2_000_000:
