@@ -170,3 +170,39 @@ def test_identification_screen_ranks_candidates_by_the_vendor_picture(
     with tenant_context(town_a):
         decided = LegacyGaiji.objects.get(code="E001")
         assert decided.replacement == TSUJI and decided.mj_name == "MJ025760"
+
+
+def test_duplicates_within_a_source_are_reported() -> None:
+    from moyai.moji.matching import PersonFacts
+
+    facts = [
+        (
+            1,
+            PersonFacts(
+                name="髙橋　一郎",
+                kana="タカハシ　イチロウ",
+                birth_date="1980-05-10",
+                address="一色1234番地",
+            ),
+        ),
+        (
+            2,
+            PersonFacts(
+                name="高橋　一郎",
+                kana="タカハシ　イチロウ",
+                birth_date="1980-05-10",
+                address="一色1234番地",
+            ),
+        ),
+        (
+            3,
+            PersonFacts(
+                name="高橋　一郎",
+                kana="タカハシ　イチロウ",
+                birth_date="1991-02-03",
+                address="堀内5番地",
+            ),
+        ),
+    ]
+    found = legacy.find_duplicates("JUKI.DAT", facts)
+    assert len(found) == 1 and found[0].startswith("JUKI.DAT 1行目と2行目は同一人")

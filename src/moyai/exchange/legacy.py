@@ -25,6 +25,7 @@ from pathlib import Path
 
 from moyai.exchange import layout
 from moyai.exchange.services import Problem
+from moyai.moji.matching import PersonFacts, Verdict, candidate_keys, match
 from moyai.moji.rules import to_katakana
 from moyai.registry.rules import RELATION_CODES, m11_check_digit
 
@@ -324,6 +325,7 @@ class ConversionResult:
     persons: int = 0
     unmapped_gaiji: dict[str, tuple[str, int, str, str]] = field(default_factory=dict)
     source_counts: dict[str, int] = field(default_factory=dict)
+    duplicates: list[str] = field(default_factory=list)
 
 
 GaijiLookup = Callable[[str], str | None]
@@ -350,6 +352,7 @@ def convert(
     eras = mapping.codes.get("era", {})
     persons: list[list[str]] = []
     records: list[list[str]] = []
+    facts: list[tuple[int, PersonFacts]] = []
     order: dict[str, int] = {}
     seen: dict[str, int] = {}
     when = processed_at or datetime(2000, 1, 1, tzinfo=UTC)
@@ -526,6 +529,18 @@ def convert(
             "qualifications": {},
         }
         records.append([layout.encode(record[c.attr], c.kind) for c in layout.RECORD_COLUMNS])
+        facts.append(
+            (
+                line,
+                PersonFacts(
+                    name=str(record["name"]),
+                    kana=str(record["name_kana"]),
+                    birth_date=str(record["birth_date"]),
+                    birth_date_unknown=bool(record["birth_date_unknown"]),
+                    address=f"{record['address_town']}{record['address_block']}",
+                ),
+            )
+        )
     heads = {
         r[_col("household_number")]: r[_col("name")] for r in records if r[_col("is_head")] == "1"
     }
@@ -533,6 +548,7 @@ def convert(
         r[_col("head_name")] = heads.get(r[_col("household_number")], "")
     persons.sort()
     records.sort(key=lambda r: (r[0], int(r[1])))
+    result.duplicates = find_duplicates(mapping.file, facts)
     result.persons = len(persons)
     result.source_counts = dict(mapping.counts)
     if mapping.counts.get("persons") not in (None, len(persons)) and not problems:
@@ -575,6 +591,29 @@ def convert(
         with_my_number=any(p[2] for p in persons),
     )
     return result
+
+
+def find_duplicates(file: str, facts: list[tuple[int, PersonFacts]]) -> list[str]:
+    """名寄せ within one source file: pairs that look like the same person, for a person to
+    check before (or after) the import. Blocking keys keep this close to linear."""
+    groups: dict[str, list[tuple[int, PersonFacts]]] = {}
+    for item in facts:
+        for key in candidate_keys(item[1]):
+            groups.setdefault(key, []).append(item)
+    found: dict[tuple[int, int], str] = {}
+    for members in groups.values():
+        for i, (line_a, a) in enumerate(members):
+            for line_b, b in members[i + 1 :]:
+                pair = (min(line_a, line_b), max(line_a, line_b))
+                if pair in found:
+                    continue
+                result = match(a, b)
+                if result.verdict != Verdict.DIFFERENT:
+                    found[pair] = (
+                        f"{file} {pair[0]}行目と{pair[1]}行目は{result.verdict.label}"
+                        f"（{result.score:.2f}: {'、'.join(result.reasons[:3])}）"
+                    )
+    return [found[k] for k in sorted(found)]
 
 
 def _col(attr: str) -> int:

@@ -63,6 +63,7 @@ class ImportReport:
     source_counts: dict[str, Any] = field(default_factory=dict)
     imported_counts: dict[str, Any] = field(default_factory=dict)
     written: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -653,6 +654,7 @@ class LegacyImportResult:
     conversion_problems: list[Problem]
     queued: int
     report: ImportReport | None
+    duplicates: list[str] = field(default_factory=list)
 
 
 def legacy_import(
@@ -690,10 +692,11 @@ def legacy_import(
                 images=images,
             )
     if conversion.problems:
-        return LegacyImportResult(conversion.problems, queued, None)
+        return LegacyImportResult(conversion.problems, queued, None, conversion.duplicates)
     report = import_tenant(
         municipality=municipality, directory=workdir, dry_run=dry_run, purpose=purpose
     )
+    report.warnings.extend(conversion.duplicates)
     if conversion.source_counts:
         report.source_counts["移行元の申告"] = conversion.source_counts
-    return LegacyImportResult([], queued, report)
+    return LegacyImportResult([], queued, report, conversion.duplicates)

@@ -55,6 +55,8 @@ class Command(MunicipalityCommand):
                 self.stdout.write(f"レポート: {path}")
         for p in report.problems[:50]:
             self.stdout.write(f"{p.file}:{p.line} {p.field} {p.value!r}: {p.reason}")
+        for warning in result.duplicates:
+            self.stdout.write(f"確認: {warning}")
         if result.queued:
             self.stdout.write(
                 f"外字の同定待ちに {result.queued} 件登録しました（画面: 外字の同定）"
