@@ -222,7 +222,7 @@ class ResidentRecord(TenantModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["municipality", "is_latest", "household_number"]),
+            models.Index(fields=["municipality", "household_number"]),
             models.Index(fields=["municipality", "person", "effective_from"]),
             # 窓口 search: prefix matches on the folded keys of the latest entries.
             # (varchar_pattern_ops lets PostgreSQL use the index for LIKE 'x%'.)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from moyai.moji.rules import kana_key, name_key
 from moyai.platform import crypto
@@ -136,24 +136,33 @@ def household_members(
     return rows
 
 
-def _as_of(on: date) -> QuerySet[ResidentRecord]:
+def _as_of(on: date, persons: Q | None = None) -> QuerySet[ResidentRecord]:
     """For each person, the snapshot in force on ``on``: the latest (highest 履歴番号)
-    non-cancelled row whose 異動日 is on or before ``on``."""
-    best = (
-        ResidentRecord.objects.filter(
-            person_id=OuterRef("person_id"), cancelled=False, effective_from__lte=on.isoformat()
-        )
-        .order_by("-seq")
-        .values("pk")[:1]
+    non-cancelled row whose 異動日 is on or before ``on``.
+
+    Written as an anti-join (no later qualifying row of the same person) so that the database
+    can restrict by ``persons`` first and use the (person, 適用日) index.
+    """
+    day = on.isoformat()
+    later = ResidentRecord.objects.filter(
+        person_id=OuterRef("person_id"),
+        cancelled=False,
+        effective_from__lte=day,
+        seq__gt=OuterRef("seq"),
     )
-    return ResidentRecord.objects.select_related("person").filter(pk=Subquery(best))
+    qs = ResidentRecord.objects.select_related("person").filter(
+        cancelled=False, effective_from__lte=day
+    )
+    if persons is not None:
+        qs = qs.filter(persons)
+    return qs.filter(~Exists(later))
 
 
 def person_as_of(*, person_id: int, on: date, purpose: str) -> ResidentRecord | None:
     """The person's entry as it stood on ``on`` (None if not yet in the registry)."""
     if not Person.objects.filter(pk=person_id).exists():
         raise ServiceError("住民が見つかりません", field="person", code="not_found")
-    record = _as_of(on).filter(person_id=person_id).first()
+    record = _as_of(on, Q(person_id=person_id)).first()
     audit_record(
         action=AuditAction.READ,
         target_type="person",
@@ -170,9 +179,8 @@ def household_as_of(*, household_number: str, on: date, purpose: str) -> list[Re
         "person_id"
     )
     rows = list(
-        _as_of(on)
+        _as_of(on, Q(person_id__in=candidates))
         .filter(
-            person_id__in=candidates,
             household_number=household_number,
             status=ResidentStatus.RESIDENT,
         )
