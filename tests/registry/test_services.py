@@ -577,3 +577,10 @@ def test_search_keys_can_be_recomputed(family) -> None:
     assert services.search_keys_refresh(municipality=town) == 1
     assert ResidentRecord.objects.get(pk=head.pk).name_key.startswith("高橋")
     assert services.search_keys_refresh(municipality=town) == 0
+
+
+def test_prefix_search_escapes_wildcards(family) -> None:
+    q = selectors.SearchQuery
+    assert selectors.person_search(query=q(kana="%"), purpose="t") == []
+    assert selectors.person_search(query=q(name="_"), purpose="t") == []
+    assert len(selectors.person_search(query=q(kana="タカ"), purpose="t")) == 3

@@ -7,4 +7,4 @@ class PlatformConfig(AppConfig):
     verbose_name = "基盤"
 
     def ready(self) -> None:
-        from moyai.platform import checks  # noqa: F401  (registers system checks)
+        from moyai.platform import checks, lookups  # noqa: F401  (system checks, lookups)

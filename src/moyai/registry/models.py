@@ -226,10 +226,14 @@ class ResidentRecord(TenantModel):
             models.Index(fields=["municipality", "person", "effective_from"]),
             # 窓口 search: prefix matches on the folded keys of the latest entries.
             # (varchar_pattern_ops lets PostgreSQL use the index for LIKE 'x%'.)
+            # Covering, so that the first step of a search (the page's keys) reads no table rows.
             *(
                 models.Index(
                     fields=["municipality", key],
                     opclasses=["int8_ops", "varchar_pattern_ops"],
+                    include=["status", "kana_key", "birth_date", "person", "id"]
+                    if key != "kana_key"
+                    else ["status", "birth_date", "person", "id"],
                     condition=models.Q(is_latest=True),
                     name=f"record_latest_{key}",
                 )

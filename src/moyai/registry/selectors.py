@@ -46,14 +46,11 @@ def person_search(*, query: SearchQuery, purpose: str, limit: int = 100) -> list
     """Latest entries matching ``query`` (異体字-insensitive on names, folded カナ)."""
     if query.is_empty():
         raise ServiceError("検索条件を1つ以上入力してください", field="query")
-    qs = ResidentRecord.objects.select_related("person").filter(is_latest=True)
+    qs = ResidentRecord.objects.filter(is_latest=True)
     if not query.include_removed:
         qs = qs.filter(status=ResidentStatus.RESIDENT)
     if query.kana:
-        qs = qs.filter(kana_key__startswith=kana_key(query.kana))
-    if query.name:
-        key = name_key(query.name)
-        qs = qs.filter(Q(name_key__startswith=key) | Q(alias_key__startswith=key))
+        qs = qs.filter(kana_key__prefix=kana_key(query.kana))
     if query.birth_date:
         qs = qs.filter(birth_date=query.birth_date)
     if query.address:
@@ -67,7 +64,20 @@ def person_search(*, query: SearchQuery, purpose: str, limit: int = 100) -> list
         qs = qs.filter(person__resident_code=query.resident_code)
     if query.address_number:
         qs = qs.filter(person__address_number=query.address_number)
-    rows = list(qs.order_by("kana_key", "birth_date", "person_id")[:limit])
+    # Two steps: the page's keys from the (covering) indexes, then the rows of that page.
+    order = ("kana_key", "birth_date", "person_id")
+    columns = (*order, "id")
+    if query.name:
+        key = name_key(query.name)
+        by_name = qs.filter(name_key__prefix=key).values_list(*columns)
+        by_alias = qs.filter(alias_key__prefix=key).exclude(name_key__prefix=key)
+        page = list(
+            by_name.union(by_alias.values_list(*columns), all=True).order_by(*order)[:limit]
+        )
+    else:
+        page = list(qs.values_list(*columns).order_by(*order)[:limit])
+    found = ResidentRecord.objects.select_related("person").in_bulk([p[3] for p in page])
+    rows = [found[p[3]] for p in page]
     audit_record(
         action=AuditAction.READ,
         target_type="resident_search",

@@ -22,8 +22,14 @@ from moyai.platform.services import counter_next
 from moyai.platform.tenancy import tenant_context
 from moyai.registry import services
 from moyai.registry.models import Movement, Person, ResidentRecord, ResidentStatus
-from moyai.registry.rules import FuzzyDate, MovementKind, parse_relation, with_m11
-from moyai.registry.services import Address, NewPerson, Notification, random_resident_code
+from moyai.registry.rules import (
+    FuzzyDate,
+    MovementKind,
+    parse_relation,
+    resident_code_check_digit,
+    with_m11,
+)
+from moyai.registry.services import Address, NewPerson, Notification
 
 IVS = "\U000e0102"  # Moji_Joho collection (IPAmj明朝 prints it); E0100 is Adobe-Japan1
 VARIANT_SURNAMES = [
@@ -89,6 +95,16 @@ class Generator:
         self.faker.seed_instance(seed)
         self.towns = TOWNS.get(code, DEFAULT_TOWNS)
         self.today = today
+        self._codes: set[str] = set()
+
+    def _resident_code(self) -> str:
+        """A well-formed 住民票コード, never repeated within this generator."""
+        while True:
+            ten = f"{self.rng.randrange(10**10):010d}"
+            code = ten + str(resident_code_check_digit(ten))
+            if code not in self._codes:
+                self._codes.add(code)
+                return code
 
     def _birth(self, age: int) -> date:
         return self.today - timedelta(days=age * 365 + self.rng.randrange(365))
@@ -119,7 +135,7 @@ class Generator:
             relation=relation,
             domicile=domicile,
             domicile_head=head,
-            resident_code=random_resident_code(),
+            resident_code=self._resident_code(),
         )
 
     def household(self) -> HouseholdSpec:
@@ -212,7 +228,7 @@ class Generator:
             residence_period="3年",
             article_30_45="中長期在留者",
             residence_card_number=f"AB{self.rng.randint(10**7, 10**8 - 1)}CD",
-            resident_code=random_resident_code(),
+            resident_code=self._resident_code(),
         )
         return HouseholdSpec([person], address, max(moved_in, date(2012, 7, 9)), country)
 
@@ -302,7 +318,7 @@ def _add_history(
                         sex="2",
                         relation="子" if head.relation_codes == ["02"] else "子の子",
                         kind=head.kind,
-                        resident_code=random_resident_code(),
+                        resident_code=gen._resident_code(),
                     ),
                 )
             elif kind == "death" and len(members) == 1:
