@@ -422,7 +422,7 @@ def captured_select(queries: list[dict[str, Any]], table: str) -> str:
     """The main SELECT of a selector call among captured statements (the one with ORDER BY)."""
     for q in queries:
         sql_text = q["sql"]
-        main = sql_text.startswith("SELECT") and f'FROM "{table}"' in sql_text
+        main = sql_text.lstrip("(").startswith("SELECT") and f'FROM "{table}"' in sql_text
         if main and "ORDER BY" in sql_text:
             return sql_text
     raise SystemExit(f"no SELECT on {table} captured")
