@@ -502,6 +502,8 @@ def child(mode: str, url: str, package: Path, out: Path | None) -> None:
                     stages.append(self)
 
                 finish = timed_phase("wait_for_loader", services._Staging.finish)
+                # How long the validation waited for the loader (the queue holds one chunk).
+                _hand_over = timed_phase("hand_over_incl_wait", services._Staging._hand_over)
 
             services._Staging = Staging  # type: ignore[misc]
             services._validate = timed_phase("validate_and_hand_over", services._validate)
