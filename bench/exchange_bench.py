@@ -20,12 +20,22 @@ What the script does (PostgreSQL only — the fast path it measures is PostgreSQ
    three files) into the bare tables, file bytes streamed from Python, one transaction each —
    before and after the import; the faster run is the baseline (the conservative choice);
 4. runs ``import_tenant(dry_run=True)`` (validation only) and then the real ``import_tenant`` in
-   child processes, each reporting its own peak RSS (``ru_maxrss``) and the RSS it had after
-   ``django.setup()``; the real import also times its SQL statements and phases;
-5. exports the imported municipality (``export_tenant(with_my_number=True)``) in a child process
-   and checks that the export is byte-identical to the package (so the package was a valid
-   export, and the import lost nothing);
-6. drops the database and removes the package (``--keep`` keeps both).
+   child processes, each reporting its RSS after ``django.setup()`` and the peak RSS of the
+   work itself (``VmHWM`` of ``/proc/self/status``, reset after the set-up); the real import
+   also reports its phases and the loader's time per SQL step. With ``--orm`` the generic ORM
+   path (the one SQLite uses) is timed first, and the registry tables are emptied again (as the
+   owner) before the real import;
+5. second floor: ``INSERT … SELECT`` of the imported 住民票履歴 rows into an empty table with the
+   same 14 indexes (no RLS, no foreign keys, no Python), as the owner — what the indexes cost;
+6. the household count of the validation two ways in child processes (the on-disk SQLite tally
+   the import uses and a plain ``dict``): seconds and RSS growth;
+7. ``VACUUM (ANALYZE)`` of the registry tables as the owner (``--no-analyze`` skips it: the
+   export then runs on a freshly loaded table with no planner statistics at all — on this
+   server autovacuum is off), then exports the imported municipality
+   (``export_tenant(with_my_number=True)``) in a child process and checks that the export is
+   byte-identical to the package (so the package was a valid export, and the import lost
+   nothing);
+8. drops the database and removes the package (``--keep`` keeps both).
 
 One JSON object per measurement goes to stdout (``ratio`` = baseline seconds / measured seconds,
 i.e. the share of ``COPY`` speed reached: 0.5 means half as fast as ``COPY``); progress and a
@@ -41,7 +51,6 @@ import json
 import os
 import platform
 import random
-import resource
 import secrets
 import shutil
 import subprocess
@@ -78,9 +87,32 @@ def stopwatch() -> Iterator[list[float]]:
         box[0] = time.perf_counter() - start
 
 
-def rss_kb() -> int:
-    """Peak resident set size of this process so far, in KiB (Linux reports KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+def memory_kb() -> tuple[int, int]:
+    """(resident set size now, its peak) of this process in KiB, from ``/proc/self/status``.
+
+    Not ``ru_maxrss``: a child started by ``subprocess`` inherits, through ``exec``, the peak
+    of the parent's address space, so its ``ru_maxrss`` is never below the parent's size."""
+    found = {}
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                key, value = line.split(":")
+                found[key] = int(value.split()[0])
+    return found["VmRSS"], found["VmHWM"]
+
+
+def reset_peak() -> None:
+    """Start the peak (``VmHWM``) afresh from the current size (Linux ``clear_refs`` 5)."""
+    with open("/proc/self/clear_refs", "w", encoding="ascii") as refs:
+        refs.write("5")
+
+
+def after_setup() -> dict[str, int]:
+    """Memory after ``django.setup()``; the peak is then reset, so that ``rss_peak_kb`` is the
+    peak of the measured work alone (the process's whole peak is the larger of the two)."""
+    now, peak = memory_kb()
+    reset_peak()
+    return {"rss_after_setup_kb": now, "setup_peak_kb": peak}
 
 
 # --- the package --------------------------------------------------------------------------------
@@ -431,6 +463,39 @@ def indexed_floor(app_role: str) -> float:
     return seconds
 
 
+def empty_registry(app_role: str) -> None:
+    """As the owner: empty the registry tables again (after the ``--orm`` import)."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("RESET ROLE")
+        try:
+            cur.execute(
+                "TRUNCATE registry_residentrecord, registry_movement, registry_person, "
+                "platform_counter CASCADE"
+            )
+        finally:
+            cur.execute(f"SET ROLE {connection.ops.quote_name(app_role)}")
+
+
+def analyze(app_role: str) -> float:
+    """``VACUUM (ANALYZE)`` of the registry tables as the owner (what autovacuum does after a
+    bulk load); seconds."""
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("RESET ROLE")
+        try:
+            start = time.perf_counter()
+            cur.execute(
+                "VACUUM (ANALYZE) registry_person, registry_movement, registry_residentrecord"
+            )
+            seconds = time.perf_counter() - start
+        finally:
+            cur.execute(f"SET ROLE {connection.ops.quote_name(app_role)}")
+    return seconds
+
+
 def server_facts() -> dict[str, str]:
     from django.db import connection
 
@@ -449,9 +514,11 @@ def child(mode: str, url: str, package: Path, out: Path | None) -> None:
     """Run one import/export in this (child) process and print one JSON object."""
     configure_django(url, assume_role=True)
     if mode.startswith("tally-"):
-        before = rss_kb()
+        import moyai.exchange.services  # noqa: F401 - imported before the peak is reset
+
+        setup = after_setup()
         found = household_tally(package, mode.removeprefix("tally-"))
-        found.update(rss_after_setup_kb=before, rss_peak_kb=rss_kb())
+        found.update(setup, rss_peak_kb=memory_kb()[1])
         print(json.dumps(found), flush=True)
         return
     from django.db import connection
@@ -462,7 +529,7 @@ def child(mode: str, url: str, package: Path, out: Path | None) -> None:
     from moyai.platform.models import Municipality
 
     town = Municipality.objects.get(code=TOWN_CODE)
-    result: dict[str, Any] = {"rss_after_setup_kb": rss_kb()}
+    result: dict[str, Any] = after_setup()
     statements: list[tuple[float, str]] = []
     phases: dict[str, float] = {}
 
@@ -506,6 +573,9 @@ def child(mode: str, url: str, package: Path, out: Path | None) -> None:
                 _hand_over = timed_phase("hand_over_incl_wait", services._Staging._hand_over)
 
             services._Staging = Staging  # type: ignore[misc]
+            if mode == "import-orm":  # the generic path (SQLite's) on PostgreSQL
+                services._can_stage = lambda: False
+                services._write = timed_phase("orm_write", services._write)
             services._validate = timed_phase("validate_and_hand_over", services._validate)
             services._check_manifest = timed_phase("manifest_sha256", services._check_manifest)
             services._finish = timed_phase("counters_reconcile_audit", services._finish)
@@ -530,7 +600,7 @@ def child(mode: str, url: str, package: Path, out: Path | None) -> None:
             result["slowest_statements"] = [
                 [round(s, 3), text] for s, text in sorted(statements, reverse=True)[:8]
             ]
-    result["rss_peak_kb"] = rss_kb()
+    result["rss_peak_kb"] = memory_kb()[1]
     print(json.dumps(result, ensure_ascii=False), flush=True)
 
 
@@ -654,10 +724,24 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--workdir", type=Path, help="where to write the package (temporary)")
     parser.add_argument("--skip-dry-run", action="store_true", help="do not time validation alone")
+    parser.add_argument(
+        "--no-analyze", action="store_true", help="export without VACUUM (ANALYZE) first"
+    )
+    parser.add_argument(
+        "--orm", action="store_true", help="also time the generic ORM path (slow at 1M)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database and the package")
     parser.add_argument(
         "--child",
-        choices=["import", "dry-run", "export", "tally-read", "tally-sqlite", "tally-dict"],
+        choices=[
+            "import",
+            "import-orm",
+            "dry-run",
+            "export",
+            "tally-read",
+            "tally-sqlite",
+            "tally-dict",
+        ],
         help=argparse.SUPPRESS,
     )
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -721,6 +805,13 @@ def main(argv: list[str] | None = None) -> None:
                 raise SystemExit(f"the package does not validate: {dry['problems']}")
             peak = dry["rss_peak_kb"] / 1024
             log(f"validation only {dry['seconds']:.1f}s, peak RSS {peak:.0f} MiB")
+        orm: dict[str, Any] | None = None
+        if args.orm:
+            orm = run_child("import-orm", args.pg_url, package)
+            if not orm["written"]:
+                raise SystemExit(f"ORM import failed: {orm['problems']}")
+            log(f"import through the ORM path {orm['seconds']:.1f}s")
+            empty_registry(settings.DB_APP_ROLE)
         imported = run_child("import", args.pg_url, package)
         if not imported["written"] or imported["imported_counts"] != imported["source_counts"]:
             raise SystemExit(f"import failed: {imported['problems']} {imported['imported_counts']}")
@@ -742,6 +833,10 @@ def main(argv: list[str] | None = None) -> None:
             }
         log(f"household tally: {tally}")
 
+        analyzed = None
+        if not args.no_analyze:
+            analyzed = analyze(settings.DB_APP_ROLE)
+            log(f"VACUUM (ANALYZE) of the registry tables: {analyzed:.1f}s")
         export = run_child("export", args.pg_url, package, exported)
         identical = same_files(package, exported)
         log(f"export {export['seconds']:.1f}s, identical to the package: {identical}")
@@ -786,6 +881,17 @@ def main(argv: list[str] | None = None) -> None:
                 baseline=("copy_records", min(copy_records)),
             )
         )
+        if orm is not None:
+            results.append(
+                measure(
+                    "import_orm_path",
+                    args.persons,
+                    records,
+                    orm["seconds"],
+                    baseline=("copy_records", min(copy_records)),
+                    extra={"phases": orm["phases"]},
+                )
+            )
         if dry is not None:
             results.append(
                 measure(
@@ -811,6 +917,8 @@ def main(argv: list[str] | None = None) -> None:
                     "rss_after_setup_mib": round(export["rss_after_setup_kb"] / 1024, 1),
                     "rss_peak_mib": round(export["rss_peak_kb"] / 1024, 1),
                     "identical_to_package": identical,
+                    "planner_statistics": not args.no_analyze,
+                    "vacuum_analyze_s": None if analyzed is None else round(analyzed, 2),
                 },
             )
         )

@@ -63,11 +63,11 @@ PAGE = 2000  # rows per page: per query and per write
 def _pages(
     rows: QuerySet[Any], key: str, fields: Sequence[str], size: int = PAGE
 ) -> Iterator[list[tuple[Any, ...]]]:
-    """``rows`` in ``key`` order (a unique key), ``size`` at a time, each page read through the
-    index on ``key`` (keyset pagination, "after the last key"). Every query stays a small index
-    scan whatever the table statistics say — right after a bulk import they say nothing, and a
-    single ordered join over the whole registry was then planned as nested loops taking minutes
-    — and memory holds one page."""
+    """``rows`` in ``key`` order (a unique key), ``size`` at a time, each page read after the
+    last key of the previous one (keyset pagination): memory holds one page, and with planner
+    statistics every page is a short scan of the unique index on ``key``. (Right after a bulk
+    load, before ``ANALYZE``, PostgreSQL has no statistics and misjudges the tenant filter; the
+    export then still works but is several times slower — see ``docs/benchmarks.md``.)"""
     at = list(fields).index(key)
     last = None
     while True:
