@@ -408,6 +408,9 @@ def test_search_is_variant_insensitive(family) -> None:
     assert len(selectors.person_search(query=q(kana="たかはし　いち"), purpose="窓口")) == 1
     assert len(selectors.person_search(query=q(birth_date="2012-04-02"), purpose="窓口")) == 1
     assert len(selectors.person_search(query=q(address="一色 1234"), purpose="窓口")) == 3
+    # 住所 words are prefixes of 町字, 番地 or 方書: 234 is not the beginning of 1234番地.
+    assert selectors.person_search(query=q(address="一色 234"), purpose="窓口") == []
+    assert len(selectors.person_search(query=q(address="一"), purpose="窓口")) == 3
     assert selectors.person_search(query=q(name="高田"), purpose="窓口") == []
     with pytest.raises(ServiceError, match="検索条件"):
         selectors.person_search(query=q(), purpose="窓口")

@@ -244,6 +244,16 @@ class ResidentRecord(TenantModel):
                 condition=models.Q(is_latest=True),
                 name="record_latest_birth_date",
             ),
+            # 住所 search: each word is a prefix of 町字, 番地 or 方書 (BitmapOr of these three).
+            *(
+                models.Index(
+                    fields=["municipality", column],
+                    opclasses=["int8_ops", "varchar_pattern_ops"],
+                    condition=models.Q(is_latest=True),
+                    name=f"record_latest_{column}",
+                )
+                for column in ("address_town", "address_block", "address_building")
+            ),
         ]
 
     def __str__(self) -> str:

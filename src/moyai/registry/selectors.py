@@ -54,11 +54,13 @@ def person_search(*, query: SearchQuery, purpose: str, limit: int = 100) -> list
     if query.birth_date:
         qs = qs.filter(birth_date=query.birth_date)
     if query.address:
+        # Each word is the beginning of 町字, 番地 or 方書 (「木古庭 197」 finds 木古庭197番地 but
+        # not 1197番地): a prefix can use an index under row-level security, a substring cannot.
         for word in query.address.split():
             qs = qs.filter(
-                Q(address_town__contains=word)
-                | Q(address_block__contains=word)
-                | Q(address_building__contains=word)
+                Q(address_town__prefix=word)
+                | Q(address_block__prefix=word)
+                | Q(address_building__prefix=word)
             )
     if query.resident_code:
         qs = qs.filter(person__resident_code=query.resident_code)
