@@ -13,7 +13,7 @@ from typing import Any
 from django.db import models
 from django.utils import timezone
 
-from moyai.platform.tenancy import TenantModel
+from moyai.platform.tenancy import TenantModel, municipality_key
 from moyai.registry.rules import FuzzyDate, MovementKind, relation_label
 
 
@@ -52,6 +52,8 @@ def fuzzy(iso: str, unknown: bool, label: str) -> FuzzyDate | None:
 class Person(TenantModel):
     """宛名: the lasting identity of a person in the registry (宛名番号, 住民票コード, 個人番号)."""
 
+    municipality = municipality_key(db_index=False)
+
     address_number = models.CharField("宛名番号", max_length=15)
     resident_code = models.CharField("住民票コード", max_length=11, blank=True)
     my_number_cipher = models.TextField("個人番号（暗号化）", blank=True)
@@ -84,6 +86,8 @@ class Person(TenantModel):
 class Movement(TenantModel):
     """異動: one 届出 or 職権 act, with its dates, 届出人 and 窓口; its rows are the snapshots."""
 
+    municipality = municipality_key(db_index=False)
+
     number = models.PositiveBigIntegerField("異動番号")
     kind = models.CharField(
         "異動事由", max_length=32, choices=[(k.value, k.label) for k in MovementKind]
@@ -106,6 +110,7 @@ class Movement(TenantModel):
         blank=True,
         related_name="+",
         verbose_name="取り消した異動",
+        db_index=False,  # partial index below: almost every row is NULL
     )
     cancelled_by = models.ForeignKey(
         "self",
@@ -114,6 +119,7 @@ class Movement(TenantModel):
         blank=True,
         related_name="+",
         verbose_name="取消した異動",
+        db_index=False,
     )
 
     class Meta:
@@ -122,6 +128,14 @@ class Movement(TenantModel):
             models.UniqueConstraint(
                 fields=["municipality", "number"], name="movement_number_unique"
             ),
+        ]
+        indexes = [
+            models.Index(
+                fields=[link],
+                condition=models.Q(**{f"{link}__isnull": False}),
+                name=f"movement_{link}",
+            )
+            for link in ("cancels", "cancelled_by")
         ]
 
     def __str__(self) -> str:
@@ -135,7 +149,11 @@ class Movement(TenantModel):
 class ResidentRecord(TenantModel):
     """住民票: one full snapshot of a person's entry, keyed by (宛名番号, 履歴番号)."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="records")
+    municipality = municipality_key(db_index=False)
+
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="records", db_index=False
+    )  # indexed by record_person_seq_unique (person first)
     seq = models.PositiveIntegerField("履歴番号")
     is_latest = models.BooleanField("最新フラグ", default=True)
     movement = models.ForeignKey(Movement, on_delete=models.PROTECT, related_name="records")
@@ -166,7 +184,7 @@ class ResidentRecord(TenantModel):
     birth_date_label = models.CharField("生年月日_不詳表記", max_length=72, blank=True)
     sex = models.CharField("性別", max_length=1, choices=Sex.choices)
 
-    household_number = models.CharField("世帯番号", max_length=15, db_index=True)
+    household_number = models.CharField("世帯番号", max_length=15)
     is_head = models.BooleanField("世帯主", default=False)
     relation_codes = models.JSONField("続柄コード", default=list)
     household_order = models.PositiveSmallIntegerField("記載順位", default=1)
@@ -212,8 +230,10 @@ class ResidentRecord(TenantModel):
     class Meta:
         verbose_name = "住民票（履歴）"
         constraints = [
+            # person first: the foreign-key check (which bypasses row-level security and knows
+            # only person_id) and every per-person query use this index.
             models.UniqueConstraint(
-                fields=["municipality", "person", "seq"], name="record_person_seq_unique"
+                fields=["person", "seq", "municipality"], name="record_person_seq_unique"
             ),
             models.UniqueConstraint(
                 fields=["municipality", "person"],
