@@ -317,20 +317,53 @@ def test_movement_references_and_heads_are_checked(town_a, in_town, package, sta
     )
 
 
+@pytest.mark.postgres
 def test_a_database_error_in_the_load_rolls_everything_back(
-    town_a, in_town, package, staged
+    town_a, in_town, package, staged, monkeypatch
 ) -> None:
-    """A 個人番号 given to two persons passes the file checks; the database refuses it (on
-    PostgreSQL the loader thread's error comes back as Django's IntegrityError) and nothing is
-    left."""
+    """The database refusing a chunk half-way through 住民票履歴 (here a unique violation raised
+    by the server, as a lost race or a full disk would raise its own error) comes back from the
+    loader thread as Django's IntegrityError, and nothing is left."""
+    if not on_postgres():
+        pytest.skip("the staged load runs on PostgreSQL only")
+    load = services._Staging._load
+
+    def failing(self: Any, name: str, data: bytes, rows: int) -> None:
+        load(self, name, data, rows)
+        if name == layout.RECORD_FILE and self.rows[name] >= 4:
+            with self._raw.cursor() as cursor:
+                cursor.execute("DO $$ BEGIN RAISE unique_violation USING MESSAGE = 'x'; END $$")
+
+    monkeypatch.setattr(services._Staging, "_load", failing)
+    with in_town(town_a), pytest.raises(IntegrityError):
+        import_tenant(municipality=town_a, directory=package, dry_run=False, purpose="試験")
+    _nothing_written(town_a)
+
+
+def test_a_number_given_to_two_persons_is_found_by_the_validation(town_a, in_town, package) -> None:
     persons = _rows(package, layout.PERSON_FILE)
     at = persons[0].index("個人番号")
     assert persons[1][at] and not persons[-1][at]
     persons[-1][at] = persons[1][at]
     _write_rows(package, layout.PERSON_FILE, persons)
-    with in_town(town_a), pytest.raises(IntegrityError):
-        import_tenant(municipality=town_a, directory=package, dry_run=False, purpose="試験")
-    _nothing_written(town_a)
+    with in_town(town_a):
+        report = import_tenant(municipality=town_a, directory=package, dry_run=True, purpose="試験")
+    [problem] = report.problems
+    assert (problem.field, problem.line) == ("個人番号", 2)
+    assert f"{len(persons)}行目と重複" in problem.reason
+    assert "個人番号" not in problem.value or not problem.value
+
+
+def test_a_value_longer_than_its_column_is_named(town_a, in_town, package) -> None:
+    records = _rows(package, layout.RECORD_FILE)
+    at = records[0].index("住所_方書")
+    records[2][at] = "あ" * 301
+    _write_rows(package, layout.RECORD_FILE, records)
+    with in_town(town_a):
+        report = import_tenant(municipality=town_a, directory=package, dry_run=True, purpose="試験")
+    problem = report.problems[0]  # then the consequences of leaving the row out (counts)
+    assert (problem.file, problem.line, problem.field) == (layout.RECORD_FILE, 3, "住所_方書")
+    assert "300文字以内" in problem.reason
 
 
 def test_number_set_is_a_bitmap_with_a_sparse_overflow() -> None:

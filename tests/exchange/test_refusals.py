@@ -17,7 +17,7 @@ from moyai.platform.models import AuditEvent
 from moyai.platform.tenancy import tenant_context
 from moyai.registry import services
 from moyai.registry.models import Person
-from moyai.registry.rules import FuzzyDate
+from moyai.registry.rules import FuzzyDate, resident_code_check_digit
 from moyai.registry.services import Address, NewPerson, Notification
 
 
@@ -107,6 +107,22 @@ def test_malformed_files_are_refused_with_every_problem_named(
     assert (layout.RECORD_FILE, 3, "住民状態") in found
     assert (layout.RECORD_FILE, 3, "続柄コード") in found
     assert (layout.MOVEMENT_FILE, 2, "異動事由") in found
+    assert not report.written
+    _nothing_written(town_a)
+
+
+def test_the_same_number_for_two_persons_is_refused(town_a, in_town, package) -> None:
+    code = "1234567890" + str(resident_code_check_digit("1234567890"))
+    _edit(package, layout.PERSON_FILE, 2, "住民票コード", code)
+    _edit(package, layout.PERSON_FILE, 3, "住民票コード", code)
+    _refresh_manifest(package)
+    with in_town(town_a):
+        report = import_tenant(
+            municipality=town_a, directory=package, dry_run=False, purpose="試験"
+        )
+    [problem] = [p for p in report.problems if p.field == "住民票コード"]
+    assert (problem.file, problem.line) == (layout.PERSON_FILE, 2)
+    assert "3行目と重複" in problem.reason
     assert not report.written
     _nothing_written(town_a)
 

@@ -30,6 +30,7 @@ import io
 import json
 import queue
 import re
+import secrets
 import sqlite3
 import threading
 import time
@@ -42,6 +43,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import connection, models, transaction
 from django.db.models import Count, Max, Model
 
@@ -153,6 +155,7 @@ class _Reader:
         self.path = directory / name
         self.name = name
         self.columns = columns
+        self.limits = _length_limits(name, columns)
 
     def problem(self, line: int, field_name: str, value: str, reason: str) -> None:
         _add_problem(self.report, Problem(self.name, line, field_name, value, reason))
@@ -188,6 +191,7 @@ class _Reader:
                 return
             attrs = [c.attr for c in self.columns]
             typed = [(i, c) for i, c in enumerate(self.columns) if c.kind != "text"]
+            limits = self.limits
             width = len(self.columns)
             line = 1
             while True:
@@ -213,8 +217,43 @@ class _Reader:
                     except layout.CellError as exc:
                         self.problem(line, column.name, cells[i], str(exc))
                         good = False
+                for i, column, limit in limits:
+                    if len(cells[i]) > limit:
+                        self.problem(
+                            line,
+                            column.name,
+                            cells[i][:20] + "…",
+                            f"{len(cells[i])}文字です（{limit}文字以内）",
+                        )
+                        good = False
                 if good:
                     yield line, values, cells
+
+
+@lru_cache(maxsize=8)
+def _length_limits(
+    name: str, columns: tuple[layout.Column, ...]
+) -> tuple[tuple[int, layout.Column, int], ...]:
+    """(index, column, max_length) of each text column stored in a length-limited field, so
+    that a too-long value is reported with its line (SQLite would store it, PostgreSQL would
+    fail the whole load without saying where)."""
+    model = {
+        layout.PERSON_FILE: Person,
+        layout.MOVEMENT_FILE: Movement,
+        layout.RECORD_FILE: ResidentRecord,
+    }.get(name)
+    if model is None:
+        return ()
+    limits = []
+    for i, column in enumerate(columns):
+        try:
+            field = model._meta.get_field(column.attr)
+        except FieldDoesNotExist:
+            continue
+        max_length = getattr(field, "max_length", None)
+        if column.kind == "text" and max_length:
+            limits.append((i, column, int(max_length)))
+    return tuple(limits)
 
 
 def _date_problem(iso: str, unknown: bool, label: str) -> str | None:
@@ -428,6 +467,47 @@ class _HouseholdTally:
         self.db.close()
 
 
+class _UniqueKeys:
+    """Values that must be unique across persons (住民票コード, 個人番号), checked with flat
+    memory like :class:`_HouseholdTally`: (kind, keyed hash, line) rows in a private temporary
+    SQLite table, grouped at the end. Only a hash under a key drawn for this run reaches the
+    disk, never the number itself."""
+
+    FLUSH = 10000
+
+    def __init__(self) -> None:
+        self.key = secrets.token_bytes(32)
+        self.db = sqlite3.connect("")
+        self.db.execute("PRAGMA journal_mode = OFF")
+        self.db.execute("PRAGMA synchronous = OFF")
+        self.db.execute("CREATE TABLE k (kind TEXT NOT NULL, h BLOB NOT NULL, line INTEGER)")
+        self.pending: list[tuple[str, bytes, int]] = []
+
+    def add(self, kind: str, value: str, line: int) -> None:
+        digest = hashlib.blake2b(value.encode(), key=self.key, digest_size=16).digest()
+        self.pending.append((kind, digest, line))
+        if len(self.pending) >= self.FLUSH:
+            self._flush()
+
+    def _flush(self) -> None:
+        self.db.executemany("INSERT INTO k VALUES (?, ?, ?)", self.pending)
+        self.pending.clear()
+
+    def duplicates(self, limit: int = 1000) -> Iterator[tuple[str, list[int]]]:
+        """(kind, lines) of each value found on more than one line, first lines first."""
+        self._flush()
+        rows = self.db.execute(
+            "SELECT kind, group_concat(line) FROM (SELECT kind, h, line FROM k ORDER BY line) "
+            "GROUP BY kind, h HAVING count(*) > 1 ORDER BY min(line) LIMIT ?",
+            (limit,),
+        )
+        for kind, lines in rows:
+            yield kind, [int(n) for n in lines.split(",")]
+
+    def close(self) -> None:
+        self.db.close()
+
+
 # --- pass 1: validation -------------------------------------------------------------------------
 
 Put = Callable[[Row, list[str]], None]
@@ -502,6 +582,18 @@ def _out_of_order(line: int, previous: str) -> str:
 def _validate_persons(report: ImportReport, directory: Path, stage: _Staging | None) -> int:
     """宛名.csv; returns the number of persons (rows in 宛名番号 order)."""
     reader = _Reader(report, directory, layout.PERSON_FILE, layout.PERSON_COLUMNS)
+    unique = _UniqueKeys()
+    try:
+        persons = _read_persons(reader, unique, stage)
+        for kind, lines in unique.duplicates():
+            others = "・".join(f"{n}行目" for n in lines[1:])
+            reader.problem(lines[0], kind, "", f"{others}と重複しています（別の人に同じ番号）")
+    finally:
+        unique.close()
+    return persons
+
+
+def _read_persons(reader: _Reader, unique: _UniqueKeys, stage: _Staging | None) -> int:
     persons = 0
     last, last_line = "", 0
     with _copying(stage, layout.PERSON_FILE) as put:
@@ -522,6 +614,9 @@ def _validate_persons(report: ImportReport, directory: Path, stage: _Staging | N
                 reader.problem(
                     line, "個人番号", v["my_number"], str(my_number_problem(v["my_number"]))
                 )
+            for column, attr in (("住民票コード", "resident_code"), ("個人番号", "my_number")):
+                if v[attr]:
+                    unique.add(column, v[attr], line)
             if v["latest_seq"] is None or v["latest_seq"] < 1:
                 reader.problem(line, "最新履歴番号", str(v["latest_seq"]), "1以上の数字が必要です")
             put(v, cells)
