@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "moyai.registry",
     "moyai.documents",
     "moyai.exchange",
+    "moyai.tax.resident",
     "moyai.web",
 ]
 

@@ -227,6 +227,22 @@ def residents_as_of(
     return qs.order_by("household_number", "household_order", "person_id")
 
 
+def records_as_of(
+    *, person_ids: Sequence[int], on: date, purpose: str
+) -> dict[int, ResidentRecord]:
+    """The entries of the given persons as they stood on ``on`` (only those who were in the
+    registry then), for another 業務's batch (e.g. 個人住民税: residents on 1 January).
+    Audited once for the whole batch."""
+    rows = {r.person_id: r for r in _as_of(on, Q(person_id__in=list(person_ids)))}
+    audit_record(
+        action=AuditAction.READ,
+        target_type="registry_extract",
+        purpose=purpose,
+        detail={"as_of": on.isoformat(), "persons": len(person_ids), "found": len(rows)},
+    )
+    return rows
+
+
 def movement_get(*, number: int) -> Movement:
     movement: Movement | None = Movement.objects.filter(number=number).first()
     if movement is None:

@@ -9,7 +9,7 @@ Sources (``shared/reference/tax-rules.md`` §1.7, §5, §6):
   分割金額の1,000円未満の端数は最初の納期に合算（⑥）.
 - 地方税法 第320条（個人住民税の普通徴収の納期: 6月・8月・10月・1月）、第321条の5（給与からの
   特別徴収: 6月〜翌年5月の12回）、第362条（固定資産税の納期: 4月・7月・12月・2月）、
-  第463条の18（軽自動車税種別割の納期: 4月; 条例で5月が一般的）.
+  軽自動車税種別割の納期（法定は4月; 条例で5月が一般的）.
 - 延滞金: 第326条（市町村民税）、第369条（固定資産税）、第463条の24（軽自動車税）、第723条（国保税）
   の本則 7.3%・14.6%、附則第3条の2 の特例（延滞金特例基準割合）. 日数は閏年でも365で割る.
 
@@ -297,7 +297,7 @@ class InstallmentPlan:
 
     @classmethod
     def light_vehicle(cls, fiscal_year: int) -> InstallmentPlan:
-        """軽自動車税種別割: 4月 by law (第463条の18), 5月31日 by most 条例 (the default here)."""
+        """軽自動車税種別割: 4月 by law, 5月31日 by most 条例 (the default here)."""
         _check_year(fiscal_year)
         return cls("軽自動車税（種別割）", (Installment("全期", 5, 31, 0),))
 
@@ -451,6 +451,7 @@ def late_fee(
             "延滞金なし（税額2,000円未満）",
             f"税額 {yen(base_tax)}円",
             "地方税法第20条の4の2②",
+            "延滞金",
         )
         return 0
     base = floor_to(base_tax, 1000)
@@ -460,6 +461,7 @@ def late_fee(
         base,
         f"{yen(base_tax)} の1,000円未満切捨て",
         "地方税法第20条の4の2②",
+        "延滞金",
     )
     start = due + timedelta(days=1)
     boundary = one_month_end(start)
@@ -483,6 +485,7 @@ def late_fee(
                 amount,
                 f"{yen(base)} × {percent(rate)} × {days}/365（1円未満切捨て）",
                 LATE_FEE_LAW,
+                "延滞金",
             )
     result = floor_to(total, 100)
     if result < 1000:
@@ -492,6 +495,7 @@ def late_fee(
             0,
             f"合計 {yen(total)} → 100円未満切捨て {yen(result)} < 1,000",
             "地方税法第20条の4の2⑤",
+            "延滞金",
         )
         return 0
     return t.add(
@@ -500,6 +504,7 @@ def late_fee(
         result,
         f"合計 {yen(total)} の100円未満切捨て",
         "地方税法第20条の4の2⑤",
+        "延滞金",
     )
 
 

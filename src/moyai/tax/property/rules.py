@@ -8,9 +8,9 @@ Sources (``shared/reference/tax-rules.md`` §3):
 - 第350条（標準税率 1.4%）、第702条の4（都市計画税の制限税率 0.3%）.
 - 第351条（免税点: 土地30万円・家屋20万円・償却資産150万円、課税標準となるべき額の合計が
   これに満たないときは課さない; 条例で下げられる）、第702条③（固定資産税の免税点未満の土地・
-  家屋には都市計画税を課さない）.
+  家屋には都市計画税を課さない; 項番号は要確認）.
 - 附則第18条（宅地等の負担調整: 住宅用地・商業地等、令和6〜8年度）、附則第19条（一般農地）、
-  附則第25条・第26条（都市計画税の負担調整）.
+  附則第25条・第26条（都市計画税の負担調整; 附則第19条・第25条・第26条の条番号は要確認）.
 - 附則第15条の6（新築住宅の減額: 120㎡までの部分の税額の1/2、3年度・中高層耐火5年度）、
   附則第15条の7（認定長期優良住宅: 5年度・7年度）.
 - 第10条の2（共有物の連帯納税義務）、第352条・第352条の2（区分所有家屋とその敷地の按分）.
@@ -21,10 +21,11 @@ Areas are ``int`` in units of 0.01㎡; money ``int`` yen; rates ``int`` in 0.001
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from enum import StrEnum
+from typing import TypeVar
 
 from moyai.tax.common.rules import (
     RATE_UNIT,
@@ -54,6 +55,7 @@ NEW_HOUSE_CAP = 12_000  # 120㎡
 NEW_HOUSE_MIN = 5_000  # 50㎡
 NEW_HOUSE_MIN_RENTAL = 4_000  # 40㎡ (貸家の共同住宅等)
 NEW_HOUSE_MAX = 28_000  # 280㎡
+LAST_BURDEN_YEAR = 2026  # 附則第18条の負担調整は令和6〜8年度分
 
 LAW_BASE = "地方税法第349条"
 LAW_RESIDENTIAL = "地方税法第349条の3の2"
@@ -69,6 +71,8 @@ LAW_NEW_HOUSE = "地方税法附則第15条の6"
 LAW_LONG_LIFE = "地方税法附則第15条の7"
 LAW_ROUNDING = "地方税法第20条の4の2"
 LAW_SHARE = "地方税法第352条・第352条の2"
+
+T = TypeVar("T")
 
 
 # --- パラメータ ---------------------------------------------------------------------------------
@@ -113,7 +117,8 @@ class PropertyTaxParams:
             value = getattr(self, name)
             if not 0 <= value <= limit:
                 raise RuleInputError(
-                    name, f"免税点は0円以上{yen(limit)}円以下です（条例で下げることのみ可: {value}）"
+                    name,
+                    f"免税点は0円以上{yen(limit)}円以下です（条例で下げることのみ可: {value}）",
                 )
 
     @classmethod
@@ -183,7 +188,7 @@ class Land:
 
     ``area`` (地積) and the other areas are in 0.01㎡. For 宅地, the 住宅用地 is either given as
     ``small_residential_area`` (小規模住宅用地) + ``general_residential_area`` (一般住宅用地), or
-    derived from ``dwellings`` (住戸数) and ``house_floor_area`` (the houses' 床面积 on the lot):
+    derived from ``dwellings`` (住戸数) and ``house_floor_area`` (the houses' 床面積 on the lot):
     the lot up to 10 × 床面積, times ``residential_land_ratio`` (住宅用地率, see
     ``residential_land_ratio``), is 住宅用地; 200㎡ per dwelling of it is 小規模, the rest 一般;
     what remains is 非住宅用地 (商業地等). Neither given → the whole 宅地 is 商業地等.
@@ -237,7 +242,8 @@ class Land:
             raise RuleInputError("category", "住宅用地は地目が宅地の土地にだけ設定できます")
         if explicit > self.area:
             raise RuleInputError("small_residential_area", "住宅用地の面積が地積を超えています")
-        if explicit and self.dwellings and self.small_residential_area is None:
+        given = (self.small_residential_area, self.general_residential_area) != (None, None)
+        if given and self.dwellings:
             raise RuleInputError("dwellings", "住宅用地の面積と住戸数は同時に指定できません")
 
     def residential_split(self) -> tuple[int, int, int]:
@@ -449,7 +455,9 @@ def adjust_commercial(value: int, prior: int | None) -> tuple[int, str]:
     raised = prior + value * 5 // 100
     low, high = value * 20 // 100, value * 60 // 100
     result = max(low, min(raised, high))
-    clamp = "（上限: 評価額×60%）" if raised > high else "（下限: 評価額×20%）" if raised < low else ""
+    clamp = (
+        "（上限: 評価額×60%）" if raised > high else "（下限: 評価額×20%）" if raised < low else ""
+    )
     return result, f"負担水準 {level}: {yen(prior)} + {yen(value)}×5% = {yen(result)}{clamp}"
 
 
@@ -485,7 +493,7 @@ def _combine(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
 
 
 def _share_text(share: tuple[int, int]) -> str:
-    return "" if share[0] == share[1] else f" × 持分 {share[0]}/{share[1]}"
+    return "" if share[0] == share[1] else f" × 按分割合 {share[0]}/{share[1]}"
 
 
 def _assess_land(
@@ -510,6 +518,7 @@ def _assess_land(
     # 固定資産税
     fixed = cp = standard_total = 0
     levels: list[str] = []
+    parts: list[str] = []
     cp_on = params.city_planning_levied and land.in_urbanization_area
     if small or general:
         standard = small_v // 6 + general_v // 3
@@ -517,6 +526,7 @@ def _assess_land(
         standard_total += standard
         fixed += base
         levels.append(why)
+        parts.append(f"住宅用地 {yen(base)}")
         t.add(
             f"{key}.residential",
             f"{name} 住宅用地 課税標準額",
@@ -549,8 +559,15 @@ def _assess_land(
         standard_total += other_v
         fixed += base
         levels.append(why)
-        t.add(f"{key}.other", f"{name} {part} 課税標準額", base, f"評価額 {yen(other_v)}; {why}",
-              law, group)  # fmt: skip
+        parts.append(f"{part} {yen(base)}")
+        t.add(
+            f"{key}.other",
+            f"{name} {part} 課税標準額",
+            base,
+            f"評価額 {yen(other_v)}; {why}",
+            law,
+            group,
+        )
         if cp_on:
             cp_base, cp_why = adjust(other_v, land.prior_other_cp_base)
             cp += cp_base
@@ -568,7 +585,9 @@ def _assess_land(
         f"{key}.base",
         f"{name} 課税標準額",
         fixed_s,
-        f"{yen(fixed)}{_share_text(item_share)}",
+        " + ".join(parts)
+        + (f" = {yen(fixed)}" if len(parts) > 1 else "")
+        + _share_text(item_share),
         LAW_SHARE if item_share[0] != item_share[1] else LAW_BASE,
         group,
     )
@@ -711,6 +730,15 @@ def assess_owner(
     """
     _check_share(share, "share")
     t = Trace()
+    if lands and params.fiscal_year > LAST_BURDEN_YEAR:
+        # ⏳ 要確認: 令和9年度（評価替え）以降の負担調整は令和9年度改正で定まる。
+        t.note(
+            "land.burden_rule",
+            "負担調整は令和6〜8年度の規定を適用（令和9年度以降は要確認）",
+            "",
+            LAW_BURDEN,
+            "土地",
+        )
     items: list[PropertyItem] = []
     for i, land in enumerate(lands):
         items.append(_assess_land(i, land, params, share, t))
@@ -731,7 +759,7 @@ def assess_owner(
         cp_on = params.city_planning_levied and house.in_urbanization_area
         reduction, note = _new_house_reduction(i, house, base, params, t)
         reductions.append(reduction)
-        notes = (note,) if note else ()
+        notes: tuple[str, ...] = (note,) if note else ()
         if params.city_planning_levied and not house.in_urbanization_area:
             notes += ("市街化区域外のため都市計画税は課税しない",)
         house_items.append(
@@ -890,7 +918,7 @@ def _optional_int(data: Mapping[str, object], key: str, prefix: str) -> int | No
     return None if value is None else read_int(value, prefix + key)
 
 
-def _build[T](prefix: str, make: type[T], kwargs: dict[str, object]) -> T:
+def _build(prefix: str, make: Callable[..., T], kwargs: dict[str, object]) -> T:
     try:
         return make(**kwargs)
     except RuleInputError as exc:
@@ -931,7 +959,7 @@ def land_from_mapping(data: Mapping[str, object], prefix: str = "") -> Land:
     """A ``Land`` from JSON. Areas as ``"area_m2": "300.25"`` (㎡) or ``"area": 30025`` (0.01㎡)::
 
         {"label": "中央1丁目1-1", "category": "宅地", "area_m2": "300", "assessed_value": 12000000,
-         "dwellings": 1, "house_floor_area_m2": "120",         # or small/general_residential_area_m2
+         "dwellings": 1, "house_floor_area_m2": "120",  # or small/general_residential_area_m2
          "residential_land_ratio": "1/1", "prior_residential_base": 1900000,
          "prior_other_base": null, "prior_residential_cp_base": null, "prior_other_cp_base": null,
          "in_urbanization_area": true, "share": "1/1"}
@@ -991,10 +1019,10 @@ _HOUSE_KEYS = (
 def house_from_mapping(data: Mapping[str, object], prefix: str = "") -> House:
     """A ``House`` from JSON::
 
-        {"label": "家屋番号 1-1", "assessed_value": 9000000, "floor_area_m2": "150",
-         "residential_area_m2": null, "fireproof_3plus": false, "completed_on": "2023-06-30",
-         "long_life_certified": false, "rental": false, "reduction_excluded": false,
-         "in_urbanization_area": true, "share": "1/1"}
+    {"label": "家屋番号 1-1", "assessed_value": 9000000, "floor_area_m2": "150",
+     "residential_area_m2": null, "fireproof_3plus": false, "completed_on": "2023-06-30",
+     "long_life_certified": false, "rental": false, "reduction_excluded": false,
+     "in_urbanization_area": true, "share": "1/1"}
     """
     p = prefix
     reject_unknown(data, _HOUSE_KEYS, p)
