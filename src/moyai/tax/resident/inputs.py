@@ -69,10 +69,11 @@ def salary_values(report: SalaryReport) -> dict[str, Any]:
     available = _yen(report.housing_loan_possible) - _yen(report.housing_loan_deduction)
     if available > 0:
         values["housing_loan"] = {"available": available}
-    if report.spouse is not None and report.spouse_status not in ("", "0"):
+    if report.spouse_status not in ("", "0") or report.spouse is not None:
+        spouse = report.spouse
         values["spouse"] = {
-            "income": _yen(report.spouse.total_income),
-            "age": 75 if report.spouse.elderly else 45,
+            "income": _yen(spouse.total_income) if spouse else 0,
+            "age": 75 if spouse and spouse.elderly else 45,
             "same_household": True,
         }
     dependants: list[dict[str, Any]] = []

@@ -135,6 +135,7 @@ class Collection(models.TextChoices):
 
 class AssessmentReason(models.TextChoices):
     INITIAL = "initial", "当初課税"
+    ADDITIONAL = "additional", "随時課税（当初後の新たな課税）"
     CORRECTION = "correction", "更正"
 
 

@@ -437,6 +437,8 @@ def document_forward(*, document_id: int, note: str) -> TaxDocument:
     document: TaxDocument
     with transaction.atomic():
         document = _queued(document_id)
+        if document.match == MatchStatus.NOT_RESIDENT:
+            raise ServiceError("この課税資料はすでに回送の扱いです", field="document")
         if not note.strip():
             raise ServiceError("回送先や理由を入力してください", field="note")
         document.match = MatchStatus.NOT_RESIDENT
@@ -570,6 +572,12 @@ def _periods(
     return out
 
 
+def _reason(previous: Assessment | None, after_initial: bool) -> AssessmentReason:
+    if not after_initial:
+        return AssessmentReason.INITIAL
+    return AssessmentReason.ADDITIONAL if previous is None else AssessmentReason.CORRECTION
+
+
 def _assess_persons(
     person_ids: Sequence[int],
     setup: YearSetup,
@@ -601,6 +609,7 @@ def _assess_persons(
         )
     }
     actor = current_actor().username
+    tenant_id = current_tenant().id
     new: list[Assessment] = []
     for person_id in person_ids:
         record = records.get(person_id)
@@ -622,13 +631,12 @@ def _assess_persons(
         collection, employer_id = _collection(docs, outcome.total)
         new.append(
             Assessment(
+                municipality_id=tenant_id,
                 person_id=person_id,
                 fiscal_year=year,
                 seq=(previous.seq + 1) if previous else 1,
                 is_current=True,
-                reason=AssessmentReason.CORRECTION
-                if previous is not None and reason_after_initial
-                else AssessmentReason.INITIAL,
+                reason=_reason(previous, reason_after_initial),
                 params=setup.row,
                 inputs=mapping,
                 digest=digest,
