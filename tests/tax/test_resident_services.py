@@ -303,3 +303,53 @@ def test_simulate_validates_and_stores_nothing(town_a, in_town) -> None:
     assert year.value.field == "fiscal_year"
     result = services.simulate(fiscal_year=YEAR, data={"age": 30, "salary_revenue": 1_500_000})
     assert result.total == 44_500
+
+
+def _text(pdf: bytes) -> str:
+    from pypdf import PdfReader
+
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    return text.replace(" ", "")  # headings are letter-spaced
+
+
+def test_certificate_notices_are_issued_signed_and_audited(town_a, in_town, imported) -> None:
+    family, _ = imported
+    head, _, son = family.records
+    with in_town(town_a):
+        services.declaration_record(
+            person_id=son.person_id,
+            fiscal_year=YEAR,
+            values={"salary_revenue": 1_500_000},
+            kind="declaration",
+        )
+        services.assessment_run(municipality=town_a, fiscal_year=YEAR)
+        mine = Assessment.objects.get(person_id=head.person_id)
+
+        certificate = services.certificate_issue(
+            person_id=head.person_id, fiscal_year=YEAR, purpose="児童手当の申請", requester="本人"
+        )
+        text = _text(certificate.pdf)
+        assert "令和8年度" in text and "課税（所得）証明書" in text
+        assert "髙橋\u3000一郎" in text and f"{mine.total:,}" in text and "令和8年1月1日" in text
+
+        notice = services.tax_notice_issue(person_id=son.person_id, fiscal_year=YEAR, purpose="")
+        text = _text(notice.pdf)
+        assert "44,500" in text and "第4期" in text
+        assert "令和8年6月30日" in text  # 第1期 at the end of June (a Tuesday)
+        assert "令和9年2月1日" in text  # 1月31日 is a Sunday: the next business day
+        with pytest.raises(ServiceError, match="普通徴収"):
+            services.tax_notice_issue(person_id=head.person_id, fiscal_year=YEAR, purpose="")
+
+        special = services.special_notice_issue(
+            employer_id=mine.employer_id, fiscal_year=YEAR, purpose=""
+        )
+        text = _text(special.pdf)
+        assert "特別徴収税額の決定通知書" in text and f"{mine.total:,}" in text
+        kinds = set(
+            AuditEvent.objects.filter(action="print").values_list("detail__kind", flat=True)
+        )
+        assert kinds == {
+            "resident_tax.certificate",
+            "resident_tax.notice",
+            "resident_tax.special_notice",
+        }

@@ -811,3 +811,202 @@ def simulate(
         return rules.assess(taxpayer, params)
     except rules.RuleInputError as exc:
         raise ServiceError(exc.message, field=exc.field) from None
+
+
+# --- 帳票（証明書・通知書） ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Issued:
+    serial: str
+    pdf: bytes
+
+
+def _current(person_id: int, fiscal_year: int) -> Assessment:
+    assessment: Assessment | None = (
+        Assessment.objects.select_related("params", "employer")
+        .filter(person_id=person_id, fiscal_year=fiscal_year, is_current=True)
+        .first()
+    )
+    if assessment is None:
+        raise ServiceError(
+            f"{rules.wareki_nendo(fiscal_year)}の課税がありません", field="person", code="not_found"
+        )
+    return assessment
+
+
+def _record(person_id: int, on: date) -> ResidentRecord:
+    record = records_as_of(person_ids=[person_id], on=on, purpose="個人住民税の帳票").get(person_id)
+    if record is None:
+        raise ServiceError("住民が見つかりません", field="person", code="not_found")
+    return record
+
+
+def _income_rows(outcome: rules.ResidentTaxAssessment) -> list[tuple[str, int]]:
+    rows = []
+    for step in outcome.trace:
+        if (
+            step.key.startswith("income.")
+            and step.key not in ("income.total", "income.gross")
+            and step.amount
+        ):
+            rows.append((step.label, step.amount))
+    return rows
+
+
+def _deduction_rows(outcome: rules.ResidentTaxAssessment) -> list[tuple[str, int]]:
+    labels = {s.key: s.label for s in outcome.trace}
+    return [(labels.get(key, key), amount) for key, amount in outcome.deduction_items if amount]
+
+
+def certificate_issue(*, person_id: int, fiscal_year: int, purpose: str, requester: str) -> Issued:
+    """課税（所得）証明書: the current assessment of ``fiscal_year`` with its incomes and
+    deductions, numbered, signed and verifiable like every certificate."""
+    from moyai.documents.services import document_issue
+    from moyai.platform.selectors import municipality_profile
+    from moyai.registry.rules import format_fuzzy, wareki
+    from moyai.tax.resident import documents as kinds
+
+    if not purpose.strip():
+        raise ServiceError("請求の理由（使用目的）を入力してください", field="purpose")
+    if not requester.strip():
+        raise ServiceError("請求者を入力してください", field="requester")
+    assessment = _current(person_id, fiscal_year)
+    outcome = explain(assessment)
+    january_first = date(fiscal_year, 1, 1)
+    record = _record(person_id, january_first)
+    spouse = 1 if assessment.inputs.get("spouse") else 0
+    dependants = len(assessment.inputs.get("dependants", []))
+    profile = municipality_profile()
+    result = document_issue(
+        kind=kinds.INCOME_CERTIFICATE.code,
+        subject_type="person",
+        subject_id=person_id,
+        template_name="resident_tax/certificate.html",
+        context={
+            "nendo": rules.wareki_nendo(fiscal_year),
+            "income_year": f"{wareki(date(fiscal_year - 1, 1, 1))[:-5]}分",
+            "as_of": wareki(january_first),
+            "name": record.name,
+            "address": record.address,
+            "birth": format_fuzzy(record.birth, western=record.is_foreign),
+            "assessment": assessment,
+            "nontaxable": assessment.get_nontaxable_display() if assessment.nontaxable else "",
+            "incomes": _income_rows(outcome),
+            "deductions": outcome.deductions,
+            "deduction_items": _deduction_rows(outcome),
+            "family": f"配偶者 {spouse}人・扶養親族 {dependants}人",
+            "issuer_title": profile.mayor_title,
+            "issuer_name": profile.mayor_name,
+        },
+        purpose=f"{purpose.strip()}（請求者: {requester.strip()}）",
+    )
+    return Issued(result.document.serial, result.pdf)
+
+
+def _wareki_day(text: str) -> str:
+    from moyai.registry.rules import wareki
+
+    return wareki(date.fromisoformat(text))
+
+
+def tax_notice_issue(*, person_id: int, fiscal_year: int, purpose: str) -> Issued:
+    """納税通知書（普通徴収）: the year's tax, its computation and the 期別 with due dates."""
+    from moyai.documents.services import document_issue
+    from moyai.registry.rules import wareki
+    from moyai.tax.resident import documents as kinds
+
+    assessment = _current(person_id, fiscal_year)
+    if assessment.collection != Collection.ORDINARY:
+        raise ServiceError(
+            "普通徴収の人ではありません（特別徴収は特別徴収義務者に通知します）",
+            field="person",
+        )
+    outcome = explain(assessment)
+    record = _record(person_id, date(fiscal_year, 1, 1))
+    keys = {
+        "income.total",
+        "deduction.total",
+        "taxable_income",
+        "income_levy.city",
+        "income_levy.prefecture",
+        "per_capita.city",
+        "per_capita.prefecture",
+        "total",
+    }
+    result = document_issue(
+        kind=kinds.TAX_NOTICE.code,
+        subject_type="person",
+        subject_id=person_id,
+        template_name="resident_tax/notice.html",
+        context={
+            "nendo": rules.wareki_nendo(fiscal_year),
+            "income_year": f"{wareki(date(fiscal_year - 1, 1, 1))[:-5]}分",
+            "name": record.name,
+            "address": record.address,
+            "address_number": record.person.address_number,
+            "assessment": assessment,
+            "reason": assessment.get_reason_display()
+            if assessment.reason != AssessmentReason.INITIAL
+            else "",
+            "periods": [
+                {"label": p["label"], "due": _wareki_day(p["due"]), "amount": p["amount"]}
+                for p in assessment.installments
+            ],
+            "steps": [s for s in outcome.trace if s.key in keys],
+        },
+        purpose=purpose or "納税通知書の発送",
+    )
+    return Issued(result.document.serial, result.pdf)
+
+
+def special_notice_issue(*, employer_id: int, fiscal_year: int, purpose: str) -> Issued:
+    """特別徴収税額の決定通知書（特別徴収義務者用）: every employee's 12 monthly amounts."""
+    from moyai.documents.services import document_issue
+    from moyai.tax.resident import documents as kinds
+
+    employer = Employer.objects.filter(pk=employer_id).first()
+    if employer is None:
+        raise ServiceError("特別徴収義務者が見つかりません", field="employer", code="not_found")
+    assessments = list(
+        Assessment.objects.select_related("person")
+        .filter(
+            fiscal_year=fiscal_year,
+            employer=employer,
+            is_current=True,
+            collection=Collection.SPECIAL,
+        )
+        .order_by("person__address_number")
+    )
+    if not assessments:
+        raise ServiceError("この年度の特別徴収の対象者がいません", field="employer")
+    records = records_as_of(
+        person_ids=[a.person_id for a in assessments],
+        on=date(fiscal_year, 1, 1),
+        purpose="特別徴収税額の決定通知",
+    )
+    rows = [
+        {
+            "address_number": a.person.address_number,
+            "name": records[a.person_id].name if a.person_id in records else "",
+            "total": a.total,
+            "amounts": [p["amount"] for p in a.installments],
+        }
+        for a in assessments
+    ]
+    result = document_issue(
+        kind=kinds.SPECIAL_NOTICE.code,
+        subject_type="employer",
+        subject_id=employer.pk,
+        template_name="resident_tax/special_notice.html",
+        context={
+            "nendo": rules.wareki_nendo(fiscal_year),
+            "employer": employer,
+            "months": [f"{m}月" for m in schedule.SPECIAL_MONTHS],
+            "rows": rows,
+            "total": sum(r["total"] for r in rows),
+            "month_totals": [sum(r["amounts"][i] for r in rows) for i in range(12)],
+        },
+        purpose=purpose or "特別徴収税額の決定通知",
+    )
+    return Issued(result.document.serial, result.pdf)
