@@ -124,4 +124,30 @@ def seed_demo(*, password: str | None = None, persons: int = 300) -> DemoSeed:
             with tenant_context(m):
                 services.profile_update(mayor_title=f"{m.name}長", mayor_name=mayors[i])
             seed_population(m, persons=persons, seed=i + 1)
+            _demo_resident_tax(m, seed=i + 1)
     return DemoSeed(True, password, key, logins)
+
+
+def _demo_resident_tax(m: Municipality, *, seed: int) -> None:
+    """給与支払報告書 for about 60 % of the working-age residents, imported and assessed, so
+    the 税務 screens have something to show (the current 年度)."""
+    import io
+    from datetime import date
+
+    from moyai.tax.resident import rules
+    from moyai.tax.resident.services import assessment_run, reports_import
+    from moyai.tax.resident.synthetic import demo_employees, salary_file
+
+    today = timezone.localdate()
+    year = min(today.year if today.month >= 4 else today.year - 1, rules.SUPPORTED_FISCAL_YEARS[-1])
+    with tenant_context(m):
+        employees = demo_employees(on=date(year, 1, 1), seed=seed)
+        data = salary_file(employees, income_year=year - 1, municipality_code=m.code, seed=seed)
+        reports_import(
+            fiscal_year=year,
+            kind="salary",
+            stream=io.BytesIO(data),
+            file_name="給与支払報告書（デモ）.csv",
+            dry_run=False,
+        )
+    assessment_run(municipality=m, fiscal_year=year)

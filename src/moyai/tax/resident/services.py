@@ -787,6 +787,29 @@ def explain(assessment: Assessment) -> rules.ResidentTaxAssessment:
     return outcome
 
 
+def outcome_dict(outcome: rules.ResidentTaxAssessment) -> dict[str, Any]:
+    """An assessment as JSON-ready data (for the API and ``moyai tax simulate --json``)."""
+    return {
+        "fiscal_year": outcome.fiscal_year,
+        "nendo": rules.wareki_nendo(outcome.fiscal_year),
+        "total_income": outcome.total_income,
+        "taxable_income": outcome.taxable_income,
+        "exemption": outcome.exemption.value,
+        "exemption_label": outcome.exemption.label,
+        "income_levy": {
+            "city": outcome.income_levy.city,
+            "prefecture": outcome.income_levy.prefecture,
+        },
+        "per_capita": {
+            "city": outcome.per_capita.city,
+            "prefecture": outcome.per_capita.prefecture,
+        },
+        "forest_environment_tax": outcome.forest_environment_tax,
+        "total": outcome.total,
+        "trace": outcome.trace.as_list(),
+    }
+
+
 def simulate(
     *, fiscal_year: int, data: Mapping[str, Any], municipality: Municipality | None = None
 ) -> rules.ResidentTaxAssessment:

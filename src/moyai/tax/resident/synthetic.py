@@ -16,9 +16,13 @@ import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from moyai.registry.rules import ERAS
 from moyai.tax.resident.reports import ERA_CODES, SALARY_R2, corporate_number_check_digit
+
+if TYPE_CHECKING:
+    from moyai.registry.models import ResidentRecord
 
 _COLUMNS = {c.field: c.number for c in SALARY_R2.columns if c.field}
 _WIDTH = len(SALARY_R2.columns)
@@ -148,6 +152,9 @@ def salary_record(
     ):
         if n:
             row.set(name, n)
+    if rng.random() < 0.12:  # 普通徴収への切替 (e.g. 普A: 総従業員数2人以下)
+        row.set("ordinary_collection", "1")
+        row.set("remarks", "普A")
     row.set("payer_number", payer.corporate_number)
     if employee.my_number:
         row.set("my_number", employee.my_number)
@@ -189,3 +196,59 @@ def salary_file(
         employers=employers,
     )
     return "".join(f"{line}\r\n" for line in lines).encode("cp932", errors="replace")
+
+
+def demo_employees(*, on: date, seed: int = 1, share: float = 0.6) -> list[Employee]:
+    """Residents of the current municipality on ``on`` whom a synthetic employer pays: about
+    ``share`` of those aged 18–69. The 世帯主 gets the household's spouse (if not employed)
+    and children as dependants. Reads the registry (audited as one extract)."""
+    from moyai.platform import crypto
+    from moyai.platform.tenancy import current_tenant
+    from moyai.registry.rules import age_on
+    from moyai.registry.selectors import residents_as_of
+
+    rng = random.Random(seed)  # noqa: S311 (synthetic data, not secrets)
+    income_year_end = date(on.year - 1, 12, 31)
+    households: dict[str, list[ResidentRecord]] = {}
+    for record in residents_as_of(on=on, purpose="架空の課税資料の作成（デモ）"):
+        households.setdefault(record.household_number, []).append(record)
+    code = current_tenant().code
+    out: list[Employee] = []
+    for members in households.values():
+        employed = set()
+        for r in members:
+            birth = r.birth.as_date()
+            if birth and 18 <= age_on(birth, on) <= 69 and rng.random() < share:
+                employed.add(r.person_id)
+        for r in members:
+            if r.person_id not in employed:
+                continue
+            spouse = False
+            children: list[int] = []
+            if r.is_head:
+                for m in members:
+                    codes = m.relation_codes
+                    if codes in (["11"], ["12"], ["13"], ["14"]):
+                        spouse = m.person_id not in employed
+                    elif codes == ["20"] and m.person_id not in employed:
+                        b = m.birth.as_date()
+                        if b and b <= income_year_end:
+                            children.append(age_on(b, income_year_end))
+            number = ""
+            cipher = r.person.my_number_cipher
+            if cipher and rng.random() < 0.9:
+                number = crypto.decrypt(cipher, bound_to=f"{code}:{r.person.address_number}")
+            birth = r.birth.as_date()
+            assert birth is not None  # only the employed, whose birth date is known
+            out.append(
+                Employee(
+                    name=r.name,
+                    kana=r.name_kana,
+                    birth=birth,
+                    address=r.address,
+                    my_number=number,
+                    spouse=spouse,
+                    children=tuple(children),
+                )
+            )
+    return out
