@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from moyai.tax.resident.urls import public_patterns as resident_tax_public
 from moyai.web import views
 from moyai.web.api import api
 
@@ -20,6 +21,11 @@ urlpatterns = [
     path("registry/", include("moyai.registry.urls")),
     path("documents/", include("moyai.documents.urls")),
     path("exchange/", include("moyai.exchange.urls")),
+    path("tax/resident/", include("moyai.tax.resident.urls")),
+    path(
+        "public/tax/simulate/",
+        include((resident_tax_public, "resident_tax_public")),
+    ),
     path("api/v1/", api.urls),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -821,11 +821,14 @@ def simulate(
         if municipality is None:
             params = rules.national_defaults(fiscal_year)
         else:
-            row = (
-                TaxParameters.objects.filter(municipality=municipality, fiscal_year=fiscal_year)
-                .order_by("-version")
-                .first()
-            )
+            from moyai.platform.tenancy import tenant_context
+
+            with tenant_context(municipality):
+                row = (
+                    TaxParameters.objects.filter(fiscal_year=fiscal_year)
+                    .order_by("-version")
+                    .first()
+                )
             params = (
                 rules.params_from_mapping(rules.national_defaults(fiscal_year), row.overrides)
                 if row is not None
