@@ -34,8 +34,14 @@ from ..conftest import signed_in_client
 
 CANARY = "CANARY-寒川-7f3a"
 # Query parameters that let every GET reach its lookup (instead of failing validation first).
-QUERY = {"after": 0, "purpose": "isolation test", "name": "カナリア"}
-BODY = {"reason": "isolation test", "purpose": "isolation test", "step": "commit"}
+QUERY = {"after": 0, "purpose": "isolation test", "name": "カナリア", "fiscal_year": 2026}
+BODY = {
+    "reason": "isolation test",
+    "purpose": "isolation test",
+    "step": "commit",
+    "fiscal_year": 2026,
+    "note": "isolation test",
+}
 PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
 
 

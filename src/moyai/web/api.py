@@ -122,6 +122,9 @@ def _register_routers() -> None:
     from moyai.documents.api import router as documents_router
 
     api.add_router("/", documents_router)
+    from moyai.tax.resident.api import router as resident_tax_router
+
+    api.add_router("/", resident_tax_router)
 
 
 _register_routers()
