@@ -166,7 +166,9 @@ def bare_read(town: Any, persons: list[int]) -> float:
                 for r in registry_selectors._as_of(date(YEAR, 1, 1), Q(person_id__in=list(ids)))
             }
             current = list(
-                Assessment.objects.filter(fiscal_year=YEAR, person_id__in=ids, is_current=True)
+                Assessment.objects.filter(
+                    fiscal_year=YEAR, person_id__in=ids, is_current=True
+                ).only("id", "person_id", "seq", "digest", "collection")
             )
             rows += len(docs) + len(records) + len(current)
     seconds = time.perf_counter() - start

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, BinaryIO
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -572,6 +572,26 @@ def _periods(
     return out
 
 
+def _insert(rows: Sequence[Assessment]) -> None:
+    """Write new assessments with one ``executemany``: the values prepared by each field as
+    ``bulk_create`` would, without its per-row SQL compilation (measured: most of the time of
+    a chunk went into compiling the INSERT; ``docs/benchmarks.md``)."""
+    if not rows:
+        return
+    fields = [f for f in Assessment._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    statement = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (names from the model)
+        quote(Assessment._meta.db_table),
+        ", ".join(quote(f.column) for f in fields),
+        ", ".join(["%s"] * len(fields)),
+    )
+    params = [
+        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] for row in rows
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(statement, params)
+
+
 def _reason(previous: Assessment | None, after_initial: bool) -> AssessmentReason:
     if not after_initial:
         return AssessmentReason.INITIAL
@@ -602,11 +622,12 @@ def _assess_persons(
         d["ordinary"] = d.pop("ordinary_collection")
         docs_by_person[d["person_id"]].append(d)
     records = records_as_of(person_ids=person_ids, on=date(year, 1, 1), purpose=ASSESS_PURPOSE)
+    # Only what the comparison needs; a changed person's 期別 load on demand (corrections only).
     current = {
         a.person_id: a
         for a in Assessment.objects.filter(
             fiscal_year=year, person_id__in=person_ids, is_current=True
-        )
+        ).only("id", "person_id", "seq", "digest", "collection")
     }
     actor = current_actor().username
     tenant_id = current_tenant().id
@@ -662,7 +683,7 @@ def _assess_persons(
         Assessment.objects.filter(fiscal_year=year, person_id__in=changed, is_current=True).update(
             is_current=False
         )
-    Assessment.objects.bulk_create(new, batch_size=1000)
+    _insert(new)
     result.persons += len(person_ids)
     result.written += len(new)
     if new:
