@@ -39,7 +39,7 @@ AMOUNT: Final = "N"  # 数字 → int (money, counts); width = digits
 DIGITS: Final = "9"  # 数字 kept as text (codes, numbers with leading zeros); width = digits
 FLAG: Final = "F"  # 0 / 1 (blank = 0) → bool
 
-#: 元号 codes of the 法定調書 / 給与支払報告書 record (luca-salary-jp; see the doc). Note the
+#: 元号 codes of the 法定調書 / 給与支払報告書 record (source 3 in docs/tax-inputs-layout.md). Note the
 #: order: 昭和 is 1, not 明治.
 ERA_CODES: Final[Mapping[str, str]] = {
     "1": "昭和",
@@ -262,7 +262,7 @@ SALARY_R2: Final = Layout(
         _c(143, "ひとり親", "single_parent", FLAG, 1),
         _c(144, "作成区分", "creation_kind", DIGITS, 1, True, ("0", "1", "2")),
     ),
-    source="chumaltd/luca-salary-jp JpPayreport（項目92〜144）; 項目1〜91 は下の平成26年版と同じ",
+    source="公開実装（令和の年分の315レコード出力; 出典3）（項目92〜144）; 項目1〜91 は下の平成26年版と同じ",
 )
 
 #: 平成26年版（個人番号なし）, 98 項目.
@@ -282,7 +282,7 @@ SALARY_H26: Final = Layout(
         _c(97, "提出先市町村コード", "municipality_code", DIGITS, 6, True),
         _c(98, "指定番号", "designated_number", ALNUM, 12),
     ),
-    source="arakanema/kyuhou_csv_validator（eLTAX CSVレイアウト仕様書 給与支払報告書, 2014）",
+    source="公開の検査ツール（出典1: eLTAX CSVレイアウト仕様書 給与支払報告書, 2014）",
 )
 
 _PENSION_AMOUNTS: tuple[Column, ...] = tuple(
@@ -334,7 +334,7 @@ PENSION_H26: Final = Layout(
         _c(48, "提出先市町村コード", "municipality_code", DIGITS, 6, True),
         _c(49, "指定番号", "designated_number", ALNUM, 12),
     ),
-    source="arakanema/nenpou_csv_validator（eLTAX CSVレイアウト仕様書 公的年金等支払報告書, 2014）",
+    source="公開の検査ツール（出典2: eLTAX CSVレイアウト仕様書 公的年金等支払報告書, 2014）",
 )
 
 #: Layouts by 法定資料の種類, newest first; a record's column count picks one.
