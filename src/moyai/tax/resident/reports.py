@@ -39,8 +39,8 @@ AMOUNT: Final = "N"  # 数字 → int (money, counts); width = digits
 DIGITS: Final = "9"  # 数字 kept as text (codes, numbers with leading zeros); width = digits
 FLAG: Final = "F"  # 0 / 1 (blank = 0) → bool
 
-#: 元号 codes of the 法定調書 / 給与支払報告書 record (source 3 in docs/tax-inputs-layout.md). Note the
-#: order: 昭和 is 1, not 明治.
+#: 元号 codes of the 法定調書 / 給与支払報告書 record (source 3 in docs/tax-inputs-layout.md).
+#: Note the order: 昭和 is 1, not 明治.
 ERA_CODES: Final[Mapping[str, str]] = {
     "1": "昭和",
     "2": "大正",
@@ -262,7 +262,7 @@ SALARY_R2: Final = Layout(
         _c(143, "ひとり親", "single_parent", FLAG, 1),
         _c(144, "作成区分", "creation_kind", DIGITS, 1, True, ("0", "1", "2")),
     ),
-    source="公開実装（令和の年分の315レコード出力; 出典3）（項目92〜144）; 項目1〜91 は下の平成26年版と同じ",
+    source="公開実装（令和の年分の315出力、出典3）の項目92〜144。1〜91 は平成26年版と同じ",
 )
 
 #: 平成26年版（個人番号なし）, 98 項目.

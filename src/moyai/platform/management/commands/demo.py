@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import signal
+import subprocess
 import sys
 from argparse import ArgumentParser
 from typing import Any
@@ -62,4 +64,15 @@ class Command(BaseCommand):
         except (OSError, ValueError):
             out.write(f" {uri}")  # no terminal for the QR code: print the URI
         if not options["no_serve"]:
-            call_command("runserver", options["addr"], "--insecure", "--noreload")
+            # The background worker (賦課 and other long jobs started from the screens) runs
+            # beside the demo server and stops with it.
+            worker = subprocess.Popen(
+                [sys.executable, "-m", "moyai", "worker"], stdout=subprocess.DEVNULL
+            )
+            out.write(" バックグラウンド処理（moyai worker）も起動しました")
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # so that `finally` runs
+            try:
+                call_command("runserver", options["addr"], "--insecure", "--noreload")
+            finally:
+                worker.terminate()
+                worker.wait(timeout=10)
