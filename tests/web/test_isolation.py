@@ -27,6 +27,9 @@ from moyai.platform.tenancy import tenant_context, tenant_models
 from moyai.registry import services as registry_services
 from moyai.registry.rules import FuzzyDate
 from moyai.registry.services import Address, NewPerson, Notification
+from moyai.tax.addressees import services as addressee_services
+from moyai.tax.light_vehicle import services as vehicle_services
+from moyai.tax.property import services as property_services
 from moyai.tax.resident.models import Employer, TaxDocument
 from moyai.web.api import api
 
@@ -123,6 +126,26 @@ def world(town_a, town_b, make_town, make_staff):
                 values={"salary_revenue": 1},
                 received_by=CANARY,
             )
+            # 固定資産税・軽自動車税: a 住登外 owner of B with a parcel, a vehicle, assessed.
+            owner_b = addressee_services.addressee_register_non_resident(
+                name=CANARY, kana="カナリア", address=CANARY
+            )
+            parcel_b = property_services.parcel_register(
+                owner_id=owner_b.pk,
+                facts=property_services.ParcelFacts(CANARY, "1-1", "宅地", "100", 9_000_000),
+                changed_on=date(2025, 6, 1),
+                note=CANARY,
+            )
+            vehicle_b = vehicle_services.vehicle_register(
+                owner_id=owner_b.pk,
+                facts=vehicle_services.VehicleFacts(
+                    CANARY[:30], "cargo", first_inspection="2019-01"
+                ),
+                acquired_on=date(2025, 1, 1),
+                note=CANARY,
+            )
+        property_services.assessment_run(municipality=town_b, fiscal_year=2026)
+        vehicle_services.assessment_run(municipality=town_b, fiscal_year=2026)
     ids = {
         "audit_id": audit_b.pk,
         "grant_id": grant_b.pk,
@@ -134,6 +157,9 @@ def world(town_a, town_b, make_town, make_staff):
         "item_id": gaiji_b.pk,
         "document_id": tax_document_b.pk,
         "employer_id": employer_b.pk,
+        "addressee_id": owner_b.pk,
+        "parcel_id": parcel_b.pk,
+        "vehicle_id": vehicle_b.pk,
         "code": town_b.code,
     }
     staff_a = make_staff(town_a, *MUNICIPAL_ROLES)

@@ -125,6 +125,7 @@ def seed_demo(*, password: str | None = None, persons: int = 300) -> DemoSeed:
                 services.profile_update(mayor_title=f"{m.name}長", mayor_name=mayors[i])
             seed_population(m, persons=persons, seed=i + 1)
             _demo_resident_tax(m, seed=i + 1)
+            _demo_property_tax(m, seed=i + 1)
     return DemoSeed(True, password, key, logins)
 
 
@@ -151,3 +152,20 @@ def _demo_resident_tax(m: Municipality, *, seed: int) -> None:
             dry_run=False,
         )
     assessment_run(municipality=m, fiscal_year=year)
+
+
+def _demo_property_tax(m: Municipality, *, seed: int) -> None:
+    """A synthetic 固定資産課税台帳 (homes and houses of about half of the households, a
+    共有 parcel, 住登外 owners and a 法人) and vehicles, both assessed for the current 年度."""
+    from moyai.tax.light_vehicle.services import assessment_run as vehicles_run
+    from moyai.tax.light_vehicle.synthetic import seed_vehicles
+    from moyai.tax.property.services import SUPPORTED_FISCAL_YEARS, assessment_run
+    from moyai.tax.property.synthetic import seed_ledger
+
+    today = timezone.localdate()
+    year = min(today.year if today.month >= 4 else today.year - 1, SUPPORTED_FISCAL_YEARS[-1])
+    with tenant_context(m):
+        seed_ledger(fiscal_year=year, seed=seed)
+        seed_vehicles(fiscal_year=year, seed=seed)
+    assessment_run(municipality=m, fiscal_year=year)
+    vehicles_run(municipality=m, fiscal_year=year)

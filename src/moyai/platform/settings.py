@@ -59,6 +59,9 @@ INSTALLED_APPS = [
     "moyai.documents",
     "moyai.exchange",
     "moyai.tax.resident",
+    "moyai.tax.addressees",
+    "moyai.tax.property",
+    "moyai.tax.light_vehicle",
     "moyai.web",
 ]
 

@@ -125,6 +125,12 @@ def _register_routers() -> None:
     from moyai.tax.resident.api import router as resident_tax_router
 
     api.add_router("/", resident_tax_router)
+    from moyai.tax.property.api import router as property_tax_router
+
+    api.add_router("/", property_tax_router)
+    from moyai.tax.light_vehicle.api import router as light_vehicle_tax_router
+
+    api.add_router("/", light_vehicle_tax_router)
 
 
 _register_routers()

@@ -22,6 +22,8 @@ urlpatterns = [
     path("documents/", include("moyai.documents.urls")),
     path("exchange/", include("moyai.exchange.urls")),
     path("tax/resident/", include("moyai.tax.resident.urls")),
+    path("tax/property/", include("moyai.tax.property.urls")),
+    path("tax/light-vehicle/", include("moyai.tax.light_vehicle.urls")),
     path(
         "public/tax/simulate/",
         include((resident_tax_public, "resident_tax_public")),

@@ -142,12 +142,33 @@ class AssessmentReason(models.TextChoices):
 class Assessment(TenantModel):
     """One assessment of a person's 個人住民税 for a 年度; a 更正 adds the next ``seq``."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+", db_index=False)
+    # A large table of derived rows, written in bulk by the assessment service only: no
+    # single-column indexes beside the composite ones below, and no database-level foreign keys
+    # (each would add a locking look-up per row: measured, ``docs/benchmarks.md``). The service
+    # writes only ids it has just read in the same transaction; persons, parameter versions
+    # and employers are never deleted (PROTECT).
+    municipality = models.ForeignKey(
+        "platform.Municipality",
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,
+        db_constraint=False,
+    )
+    person = models.ForeignKey(
+        Person, on_delete=models.PROTECT, related_name="+", db_index=False, db_constraint=False
+    )
     fiscal_year = models.PositiveSmallIntegerField("年度")
     seq = models.PositiveIntegerField("履歴番号")
     is_current = models.BooleanField("現在の課税", default=True)
     reason = models.CharField("事由", max_length=12, choices=AssessmentReason.choices)
-    params = models.ForeignKey(TaxParameters, on_delete=models.PROTECT, related_name="+")
+    params = models.ForeignKey(
+        TaxParameters,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
+    )
     inputs = models.JSONField("課税資料（合算）")
     digest = models.CharField(max_length=64)  # inputs + parameter version: a re-run skips it
     nontaxable = models.CharField(
@@ -163,7 +184,13 @@ class Assessment(TenantModel):
     total = models.BigIntegerField("年税額")
     collection = models.CharField("徴収方法", max_length=10, choices=Collection.choices)
     employer = models.ForeignKey(
-        Employer, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Employer,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     installments = models.JSONField("期別", default=list)  # [{label, due, amount}]
     documents = models.JSONField("使った課税資料", default=list)  # TaxDocument ids

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, BinaryIO
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -573,23 +573,38 @@ def _periods(
 
 
 def _insert(rows: Sequence[Assessment]) -> None:
-    """Write new assessments with one ``executemany``: the values prepared by each field as
-    ``bulk_create`` would, without its per-row SQL compilation (measured: most of the time of
-    a chunk went into compiling the INSERT; ``docs/benchmarks.md``)."""
-    if not rows:
-        return
+    """Write new assessments with one ``executemany`` of plain values (JSON as text), without
+    ``bulk_create``'s per-row SQL compilation and per-field preparation (measured: they took
+    most of a chunk; ``docs/benchmarks.md``). On PostgreSQL the driver's own cursor sends the
+    rows in pipeline mode with server-side binding (``COPY`` is not allowed into a table under
+    row-level security)."""
     fields = [f for f in Assessment._meta.concrete_fields if not f.primary_key]
+    postgres = connection.vendor == "postgresql"
+    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
     quote = connection.ops.quote_name
     statement = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (names from the model)
         quote(Assessment._meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
+        ", ".join(quote(str(f.column)) for f in fields),
+        ", ".join("%s::jsonb" if postgres and f.attname in json_fields else "%s" for f in fields),
     )
+    names = [f.attname for f in fields]
     params = [
-        [f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields] for row in rows
+        [
+            json.dumps(getattr(row, name), ensure_ascii=False)
+            if name in json_fields
+            else getattr(row, name)
+            for name in names
+        ]
+        for row in rows
     ]
-    with connection.cursor() as cursor:
-        cursor.executemany(statement, params)
+    with connection.cursor() as wrapper:
+        if postgres:
+            import psycopg
+
+            with psycopg.Cursor(wrapper.connection) as cursor:
+                cursor.executemany(statement, params)
+        else:
+            wrapper.executemany(statement, params)
 
 
 def _reason(previous: Assessment | None, after_initial: bool) -> AssessmentReason:
