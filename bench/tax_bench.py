@@ -176,6 +176,41 @@ def bare_read(town: Any, persons: list[int]) -> float:
     return seconds
 
 
+def _shard(code: str, index: int, count: int, initial: bool) -> int:
+    from moyai.platform.audit import Actor, acting_as
+    from moyai.platform.models import Municipality
+    from moyai.tax.resident.services import assessment_run
+
+    town = Municipality.objects.get(code=code)
+    with acting_as(Actor(username="bench:tax", channel="cli", municipality_code=code)):
+        result = assessment_run(
+            municipality=town,
+            fiscal_year=YEAR,
+            chunk_size=CHUNK,
+            shard=(index, count),
+            initial=initial,
+        )
+    return result.written
+
+
+def parallel_run(code: str, workers: int) -> int:
+    """The run shared by forked processes, each with its own connection."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from moyai.platform.models import Municipality
+    from moyai.platform.tenancy import tenant_context
+    from moyai.tax.resident.models import Assessment
+
+    with tenant_context(Municipality.objects.get(code=code)):
+        initial = not Assessment.objects.filter(fiscal_year=YEAR).exists()
+    connections.close_all()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        written = pool.starmap(_shard, [(code, i, workers, initial) for i in range(workers)])
+    return sum(written)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
@@ -184,6 +219,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--batch", type=int, default=5000)
     parser.add_argument("--pg-url", default="postgres://postgres@127.0.0.1:5432/moyai_bench_tax")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="also time the run shared by this many forked processes (as `moyai tax assess "
+        "--workers`); the single-process runs come first",
+    )
     args = parser.parse_args(argv)
 
     url, remove = rb.prepare_database(args.db, args.pg_url, None, False)
@@ -221,7 +263,19 @@ def main(argv: list[str] | None = None) -> None:
                 persons = _liable(YEAR)
             log(f"{len(persons):,} taxpayers with 課税資料")
             results: dict[str, float] = {"bare_read": bare_read(town, persons)}
-            for name in ("assess", "rerun"):
+            names = ["assess", "rerun"]
+            if args.workers > 1:
+                names += [f"assess_{args.workers}_workers", f"rerun_{args.workers}_workers"]
+            for name in names:
+                if name == f"assess_{args.workers}_workers":
+                    with tenant_context(town):  # start again from nothing, same parameters
+                        Assessment.objects.all().delete()
+                if name.endswith("_workers"):
+                    start = time.perf_counter()
+                    parallel_run(town.code, args.workers)
+                    results[name] = time.perf_counter() - start
+                    log(f"{name}: {results[name]:.1f}s")
+                    continue
                 start = time.perf_counter()
                 done = [0]
 

@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from moyai.tax.resident.models import Assessment
 from moyai.tax.resident.synthetic import salary_file
 
+from ..conftest import on_postgres
 from .test_resident_services import HANAKO, ICHIRO, YEAR, _family
 
 
@@ -68,3 +69,23 @@ def test_simulate_prints_the_trace_and_json(tmp_path: Path, db) -> None:
     data.write_text(json.dumps({"age": 30, "salary_revenue": "たくさん"}), "utf-8")
     with pytest.raises(CommandError, match="salary_revenue"):
         _run("simulate", str(data), "--year", str(YEAR))
+
+
+@pytest.mark.postgres
+def test_a_run_shared_by_processes(transactional_db, town_a, in_town, tmp_path: Path) -> None:
+    """--workers: forked processes share one run (committed data: each has its connection).
+    PostgreSQL only: the SQLite test database lives in memory, which a fork copies."""
+    if not on_postgres():
+        pytest.skip("the SQLite test database is in memory")
+    _family(town_a, in_town)
+    path = tmp_path / "kyuyo.csv"
+    path.write_bytes(
+        salary_file([ICHIRO, HANAKO], income_year=YEAR - 1, municipality_code="143014")
+    )
+    _run("import", str(path), "-m", "143014", "--year", str(YEAR))
+    out = _run("assess", "-m", "143014", "--year", str(YEAR), "--workers", "2")
+    assert "対象 2 人、賦課 2 件" in out and "2 プロセス" in out
+    with in_town(town_a):
+        assert set(Assessment.objects.values_list("reason", flat=True)) == {"initial"}
+    out = _run("assess", "-m", "143014", "--year", str(YEAR), "--workers", "2")
+    assert "賦課 0 件、変更なし 2 件" in out

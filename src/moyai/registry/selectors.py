@@ -228,12 +228,16 @@ def residents_as_of(
 
 
 def records_as_of(
-    *, person_ids: Sequence[int], on: date, purpose: str
+    *, person_ids: Sequence[int], on: date, purpose: str, audit: bool = True
 ) -> dict[int, ResidentRecord]:
     """The entries of the given persons as they stood on ``on`` (only those who were in the
     registry then), for another 業務's batch (e.g. 個人住民税: residents on 1 January).
-    Audited once for the whole batch."""
+    Audited once for the whole batch; a batch that writes the record itself at the end of its
+    transaction passes ``audit=False`` (the audit chain's lock is then held only briefly, so
+    parallel workers do not queue behind each other)."""
     rows = {r.person_id: r for r in _as_of(on, Q(person_id__in=list(person_ids)))}
+    if not audit:
+        return rows
     audit_record(
         action=AuditAction.READ,
         target_type="registry_extract",

@@ -56,6 +56,16 @@ def special_schedule(total: int, fiscal_year: int) -> list[Period]:
     return out
 
 
+def ordinary_periods(total: int, plan: InstallmentPlan, due: Sequence[date]) -> list[Period]:
+    """Like :func:`ordinary_schedule` with the 納期限 already computed (a run computes them
+    once for everyone)."""
+    amounts = split_installments(total, len(due))
+    return [
+        Period(item.label, day, amount)
+        for item, day, amount in zip(plan.installments, due, amounts, strict=True)
+    ]
+
+
 def ordinary_schedule(
     total: int,
     fiscal_year: int,

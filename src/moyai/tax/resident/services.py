@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, BinaryIO
 
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -35,6 +35,7 @@ from moyai.registry.selectors import records_as_of
 from moyai.tax.common.rules import (
     DueDateCalendar,
     InstallmentPlan,
+    due_dates,
     installment_plan_from_mapping,
 )
 from moyai.tax.common.rules import RuleInputError as CommonRuleInputError
@@ -85,6 +86,7 @@ class YearSetup:
     params: rules.ResidentTaxParams
     plan: InstallmentPlan
     calendar: DueDateCalendar
+    ordinary_due: tuple[date, ...]  # the plan's 納期限 in this 年度, rolled forward once
 
 
 def _setup(row: TaxParameters) -> YearSetup:
@@ -95,7 +97,8 @@ def _setup(row: TaxParameters) -> YearSetup:
         else InstallmentPlan.national_default_resident(row.fiscal_year)
     )
     calendar = DueDateCalendar(frozenset(date.fromisoformat(d) for d in row.holidays))
-    return YearSetup(row, params, plan, calendar)
+    due = tuple(due_dates(plan, row.fiscal_year, calendar))
+    return YearSetup(row, params, plan, calendar, due)
 
 
 def _params_values(params: rules.ResidentTaxParams) -> dict[str, Any]:
@@ -108,7 +111,12 @@ def parameters_in_force(*, fiscal_year: int) -> YearSetup:
     _check_year(fiscal_year)
     row = TaxParameters.objects.filter(fiscal_year=fiscal_year).order_by("-version").first()
     if row is None:
-        return _parameters_save(fiscal_year, {}, {}, [], "全国標準（初期値）")
+        try:
+            with transaction.atomic():
+                return _parameters_save(fiscal_year, {}, {}, [], "全国標準（初期値）")
+        except IntegrityError:  # another worker created version 1 at the same moment
+            row = TaxParameters.objects.filter(fiscal_year=fiscal_year).order_by("-version").first()
+            assert row is not None
     return _setup(row)
 
 
@@ -559,7 +567,7 @@ def _periods(
     if collection == Collection.SPECIAL:
         fresh = schedule.special_schedule(total, year)
     else:
-        fresh = schedule.ordinary_schedule(total, year, setup.plan, setup.calendar)
+        fresh = schedule.ordinary_periods(total, setup.plan, setup.ordinary_due)
     if previous is None or previous.collection != collection or not previous.installments:
         return [p.as_dict() for p in fresh]
     old = [schedule.Period.of(p) for p in previous.installments]
@@ -636,7 +644,9 @@ def _assess_persons(
         d["received_order"] = len(docs_by_person[d["person_id"]])
         d["ordinary"] = d.pop("ordinary_collection")
         docs_by_person[d["person_id"]].append(d)
-    records = records_as_of(person_ids=person_ids, on=date(year, 1, 1), purpose=ASSESS_PURPOSE)
+    records = records_as_of(
+        person_ids=person_ids, on=date(year, 1, 1), purpose=ASSESS_PURPOSE, audit=False
+    )
     # Only what the comparison needs; a changed person's 期別 load on demand (corrections only).
     current = {
         a.person_id: a
@@ -699,6 +709,18 @@ def _assess_persons(
             is_current=False
         )
     _insert(new)
+    # Audited last, so that the chain's lock is held only until the commit that follows.
+    audit_record(
+        action=AuditAction.READ,
+        target_type="registry_extract",
+        purpose=ASSESS_PURPOSE,
+        detail={
+            "as_of": date(year, 1, 1).isoformat(),
+            "persons": len(person_ids),
+            "found": len(records),
+            "assessed": len(new),
+        },
+    )
     result.persons += len(person_ids)
     result.written += len(new)
     if new:
@@ -733,19 +755,33 @@ def assessment_run(
     chunk_size: int = 2000,
     progress: Callable[[int, int], None] | None = None,
     job_key: str | None = None,
+    shard: tuple[int, int] = (0, 1),
+    initial: bool | None = None,
 ) -> RunResult:
     """賦課: assess everyone with 課税資料 who lived here on 1 January, ``chunk_size`` persons
     per transaction; resumable (``job_key``), and a re-run changes only what changed. Once the
-    当初 has been decided (any assessment exists), a change is a 更正."""
+    当初 has been decided (any assessment exists), a change is a 更正.
+
+    ``shard=(i, n)`` takes every n-th person from the i-th, so that n workers (processes or
+    machines) share one run; the caller then decides ``initial`` once for all of them (else a
+    shard that starts late would see the others' assessments and call its own 随時課税).
+    """
     from moyai.platform.tenancy import tenant_context
 
+    index, count = shard
+    if not 0 <= index < count:
+        raise ServiceError(f"分担の指定が正しくありません: {index}/{count}", field="shard")
     with tenant_context(municipality):
         _check_year(fiscal_year)
         setup = parameters_in_force(fiscal_year=fiscal_year)
-        persons = _liable(fiscal_year)
-        after_initial = Assessment.objects.filter(fiscal_year=fiscal_year).exists()
+        persons = _liable(fiscal_year)[index::count]
+        if initial is None:
+            initial = not Assessment.objects.filter(fiscal_year=fiscal_year).exists()
+    after_initial = not initial
     result = RunResult(fiscal_year)
     key = job_key or f"resident_tax.assess:{fiscal_year}:{timezone.now().isoformat()}"
+    if count > 1:
+        key = f"{key}:{index + 1}/{count}"
 
     def process(start: int, end: int) -> None:
         _assess_persons(persons[start:end], setup, result, reason_after_initial=after_initial)

@@ -19,6 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError
+from django.utils import timezone
 from tqdm import tqdm
 
 from moyai.platform.errors import ServiceError
@@ -52,6 +53,9 @@ class Command(MunicipalityCommand):
         assess = action("assess", "賦課（1月1日現在の住民で課税資料のある人）")
         assess.add_argument("--chunk", type=int, default=2000, help="1回の処理人数")
         assess.add_argument("--resume", help="中断した賦課のジョブキー")
+        assess.add_argument(
+            "--workers", type=int, default=1, help="並行して計算するプロセスの数（人を分担）"
+        )
         action("notices", "納税通知書・特別徴収税額決定通知書（PDF）", "出力先フォルダ")
         sim = action("simulate", "試算（何も記録しない）", "JSON ファイル（- で標準入力）")
         sim.add_argument("--json", action="store_true", help="結果を JSON で出力")
@@ -115,6 +119,9 @@ class Command(MunicipalityCommand):
 
     def _assess(self, options: dict[str, Any]) -> None:
         municipality = self._one(options)
+        if options["workers"] > 1:
+            self._assess_parallel(municipality, options)
+            return
         bar = tqdm(desc=f"{municipality.code} 賦課", unit="人", disable=options["verbosity"] < 1)
 
         def progress(done: int, total: int) -> None:
@@ -138,6 +145,37 @@ class Command(MunicipalityCommand):
             self.stdout.write(f"宛名 {person}: {field}: {message}")
         if result.job is not None:
             self.stdout.write(f"ジョブキー: {result.job.key}")
+
+    def _assess_parallel(self, municipality: Any, options: dict[str, Any]) -> None:
+        """Shards of one run in forked processes (each with its own database connection)."""
+        import multiprocessing
+
+        from django.db import connections
+
+        from moyai.tax.resident.models import Assessment
+
+        n, year = options["workers"], options["year"]
+        if not 2 <= n <= 32:
+            raise CommandError("--workers は 1〜32 です")
+        with tenant_context(municipality):
+            services.parameters_in_force(fiscal_year=year)  # version 1 exists before the fork
+            initial = not Assessment.objects.filter(fiscal_year=year).exists()
+        key = options["resume"] or f"resident_tax.assess:{year}:{timezone.now().isoformat()}"
+        connections.close_all()
+        jobs = [(municipality.code, year, options["chunk"], key, (i, n), initial) for i in range(n)]
+        with multiprocessing.get_context("fork").Pool(n) as pool:
+            parts = pool.starmap(_run_shard, jobs)
+        persons = sum(p[0] for p in parts)
+        written = sum(p[1] for p in parts)
+        unchanged = sum(p[2] for p in parts)
+        not_resident = sum(p[3] for p in parts)
+        self.stdout.write(
+            f"{rules.wareki_nendo(year)}: 対象 {persons} 人、賦課 {written} 件、"
+            f"変更なし {unchanged} 件、1月1日に住民でない {not_resident} 人（{n} プロセス）"
+        )
+        for part in parts:
+            for person, field, message in part[4][:50]:
+                self.stdout.write(f"宛名 {person}: {field}: {message}")
 
     def _notices(self, options: dict[str, Any]) -> None:
         municipality = self._one(options)
@@ -208,3 +246,24 @@ class Command(MunicipalityCommand):
             )
         )
         self.stdout.write(f"{out}: 給与支払報告書 {len(employees)} 件")
+
+
+def _run_shard(
+    code: str, year: int, chunk: int, key: str, shard: tuple[int, int], initial: bool
+) -> tuple[int, int, int, int, list[tuple[int, str, str]]]:
+    """One shard of a parallel run (in a forked worker process)."""
+    from moyai.platform.audit import acting_as
+    from moyai.platform.management.base import cli_actor
+    from moyai.platform.models import Municipality
+
+    municipality = Municipality.objects.get(code=code)
+    with acting_as(cli_actor(municipality)):
+        result = services.assessment_run(
+            municipality=municipality,
+            fiscal_year=year,
+            chunk_size=chunk,
+            job_key=key,
+            shard=shard,
+            initial=initial,
+        )
+    return result.persons, result.written, result.unchanged, result.not_resident, result.problems
