@@ -11,19 +11,21 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 FORMAT = "moyai-standard-layout"
-VERSION = "1.0"
+VERSION = "1.1"  # 1.1: 税務の宛名・固定資産課税台帳・軽自動車の台帳 (optional files)
+READABLE_VERSIONS = ("1.0", "1.1")  # 1.0 packages hold the registry files only
 
 
 @dataclass(frozen=True)
 class Column:
     name: str  # 基本データリストの項目名
     attr: str  # where the value lives in moyai
-    kind: str = "text"  # text | bool | int | json | datetime
+    kind: str = "text"  # text | bool | int | json | datetime | date | centi
 
 
 def _c(name: str, attr: str, kind: str = "text") -> Column:
@@ -125,6 +127,138 @@ FILES: tuple[tuple[str, tuple[Column, ...]], ...] = (
     (RECORD_FILE, RECORD_COLUMNS),
 )
 
+# --- 税務 (version 1.1): each file optional in a package; ``export`` always writes them all. ---
+# References are by business keys: 宛名番号 (住民記録), 税務宛名番号, and 行番号 — the row's
+# position in its file (1, 2, … in the order the rows were registered), for the 異動前の行 of a
+# ledger row, which always comes earlier in the same file.
+
+ADDRESSEE_FILE = "税務/宛名.csv"
+ADDRESSEE_COLUMNS: tuple[Column, ...] = (
+    _c("税務宛名番号", "number"),
+    _c("宛名区分", "kind"),
+    _c("宛名番号", "address_number"),
+    _c("氏名又は名称", "name"),
+    _c("氏名又は名称_フリガナ", "kana"),
+    _c("生年月日", "birth_date"),
+    _c("住所_郵便番号", "postal_code"),
+    _c("住所", "address"),
+    _c("法人番号", "corporate_number"),
+    _c("代表者_税務宛名番号", "representative_number"),
+    _c("登録日時", "created_at", "datetime"),
+    _c("登録者", "created_by"),
+)
+
+CO_OWNER_FILE = "税務/共有者.csv"
+CO_OWNER_COLUMNS: tuple[Column, ...] = (
+    _c("共有_税務宛名番号", "group_number"),
+    _c("共有者_税務宛名番号", "member_number"),
+    _c("持分_分子", "share_numerator", "int"),
+    _c("持分_分母", "share_denominator", "int"),
+)
+
+CONTACT_FILE = "税務/送付先.csv"
+CONTACT_COLUMNS: tuple[Column, ...] = (
+    _c("税務宛名番号", "number"),
+    _c("業務", "business"),
+    _c("送付先区分", "role"),
+    _c("氏名又は名称", "name"),
+    _c("住所", "address"),
+    _c("住所_郵便番号", "postal_code"),
+)
+
+_LEDGER_HEAD: tuple[Column, ...] = (
+    _c("行番号", "row", "int"),
+    _c("所有者_税務宛名番号", "owner_number"),
+    _c("所在", "location"),
+)
+_LEDGER_TAIL: tuple[Column, ...] = (
+    _c("評価額", "assessed_value", "int"),
+    _c("市街化区域フラグ", "in_urbanization_area", "bool"),
+    _c("適用開始年度", "valid_from", "int"),
+    _c("適用終了年度", "valid_to", "int"),
+    _c("異動事由", "change"),
+    _c("異動年月日", "changed_on", "date"),
+    _c("異動前の行番号", "predecessors", "json"),
+    _c("備考", "note"),
+    _c("登録日時", "created_at", "datetime"),
+    _c("登録者", "created_by"),
+)
+
+PARCEL_FILE = "固定資産税/土地.csv"
+PARCEL_COLUMNS: tuple[Column, ...] = (
+    *_LEDGER_HEAD,
+    _c("地番", "lot_number"),
+    _c("地目", "land_use"),
+    _c("地積", "area", "centi"),
+    _c("小規模住宅用地の地積", "small_residential_area", "centi"),
+    _c("一般住宅用地の地積", "general_residential_area", "centi"),
+    _c("前年度課税標準額", "prior", "json"),
+    *_LEDGER_TAIL,
+)
+
+BUILDING_FILE = "固定資産税/家屋.csv"
+BUILDING_COLUMNS: tuple[Column, ...] = (
+    *_LEDGER_HEAD,
+    _c("家屋番号", "house_number"),
+    _c("種類", "house_kind"),
+    _c("構造", "structure"),
+    _c("床面積", "floor_area", "centi"),
+    _c("居住部分の床面積", "residential_area", "centi"),
+    _c("建築年", "built_year", "int"),
+    _c("新築年月日", "completed_on", "date"),
+    _c("3階建以上耐火フラグ", "fireproof_3plus", "bool"),
+    _c("認定長期優良住宅フラグ", "long_life_certified", "bool"),
+    _c("貸家フラグ", "rental", "bool"),
+    *_LEDGER_TAIL,
+)
+
+ASSET_FILE = "固定資産税/償却資産.csv"
+ASSET_COLUMNS: tuple[Column, ...] = (
+    _c("所有者_税務宛名番号", "owner_number"),
+    _c("年度", "fiscal_year", "int"),
+    _c("履歴番号", "seq", "int"),
+    _c("最新フラグ", "is_current", "bool"),
+    _c("課税標準額", "declared_base", "int"),
+    _c("申告年月日", "declared_on", "date"),
+    _c("備考", "note"),
+    _c("登録日時", "created_at", "datetime"),
+    _c("登録者", "created_by"),
+)
+
+VEHICLE_FILE = "軽自動車税/車両.csv"
+VEHICLE_COLUMNS: tuple[Column, ...] = (
+    _c("行番号", "row", "int"),
+    _c("標識番号", "plate"),
+    _c("車種区分", "vehicle_class"),
+    _c("用途", "use"),
+    _c("初度検査年月", "first_inspection"),
+    _c("燃料", "fuel"),
+    _c("被けん引車フラグ", "towed", "bool"),
+    _c("新規検査年月日", "new_registration", "date"),
+    _c("燃費基準達成フラグ", "green_50_standard", "bool"),
+    _c("所有者_税務宛名番号", "owner_number"),
+    _c("取得年月日", "acquired_on", "date"),
+    _c("抹消年月日", "released_on", "date"),
+    _c("抹消事由", "release"),
+    _c("減免", "exemption", "json"),
+    _c("異動前の行番号", "predecessor", "int"),
+    _c("備考", "note"),
+    _c("登録日時", "created_at", "datetime"),
+    _c("登録者", "created_by"),
+)
+
+TAX_FILES: tuple[tuple[str, tuple[Column, ...]], ...] = (
+    (ADDRESSEE_FILE, ADDRESSEE_COLUMNS),
+    (CO_OWNER_FILE, CO_OWNER_COLUMNS),
+    (CONTACT_FILE, CONTACT_COLUMNS),
+    (PARCEL_FILE, PARCEL_COLUMNS),
+    (BUILDING_FILE, BUILDING_COLUMNS),
+    (ASSET_FILE, ASSET_COLUMNS),
+    (VEHICLE_FILE, VEHICLE_COLUMNS),
+)
+
+ALL_FILES = FILES + TAX_FILES
+
 
 def encode(value: Any, kind: str) -> str:
     """A value as its CSV text (the only place that decides how values are written)."""
@@ -138,7 +272,14 @@ def encode(value: Any, kind: str) -> str:
         return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     if kind == "datetime":
         return str(value.isoformat())
+    if kind == "date":
+        return str(value.isoformat())
+    if kind == "centi":  # 0.01 units (㎡) as a decimal with two places
+        return f"{int(value) // 100}.{int(value) % 100:02d}"
     return str(value)
+
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 class CellError(ValueError):
@@ -172,6 +313,30 @@ def decode(text: str, kind: str) -> Any:
         if value.tzinfo is None:
             raise CellError("日時にはタイムゾーンが必要です")
         return value
+    if kind == "date":
+        from datetime import date
+
+        if text == "":
+            return None
+        try:
+            if not _ISO_DATE.fullmatch(text):
+                raise ValueError
+            return date.fromisoformat(text)
+        except ValueError:
+            raise CellError("暦にある日付（YYYY-MM-DD）で指定してください") from None
+    if kind == "centi":
+        if text == "":
+            return None
+        whole, dot, part = text.partition(".")
+        if not (
+            (whole + part).isascii()
+            and whole.isdigit()
+            and dot
+            and len(part) == 2
+            and part.isdigit()
+        ):
+            raise CellError("小数点以下2桁の数（例 123.45）で指定してください")
+        return int(whole) * 100 + int(part)
     return text
 
 

@@ -185,14 +185,17 @@ def export_tenant(
     directory = Path(directory)
     if directory.exists() and any(directory.iterdir()):
         raise FileExistsError(f"出力先 {directory} は空ではありません")
+    from moyai.exchange import tax
+
     files: dict[str, Any] = {}
     with _snapshot(), tenant_context(municipality):
         producers = {
             layout.PERSON_FILE: _person_pages(municipality.code, with_my_number),
             layout.MOVEMENT_FILE: _movement_pages(),
             layout.RECORD_FILE: _record_pages(),
+            **tax.producers(),
         }
-        for name, columns in layout.FILES:
+        for name, columns in layout.ALL_FILES:
             sink = _Sink(directory / name, columns)
             for page in producers[name]:
                 sink.write(page)

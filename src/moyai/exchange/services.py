@@ -237,11 +237,15 @@ def _length_limits(
     """(index, column, max_length) of each text column stored in a length-limited field, so
     that a too-long value is reported with its line (SQLite would store it, PostgreSQL would
     fail the whole load without saying where)."""
-    model = {
+    from moyai.exchange import tax
+
+    models_by_file: dict[str, type[Model]] = {
         layout.PERSON_FILE: Person,
         layout.MOVEMENT_FILE: Movement,
         layout.RECORD_FILE: ResidentRecord,
-    }.get(name)
+        **tax.MODELS,
+    }
+    model = models_by_file.get(name)
     if model is None:
         return ()
     limits = []
@@ -330,14 +334,17 @@ def _check_manifest(
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         report.problems.append(Problem("manifest.json", 0, "", "", f"読めません（{exc}）"))
         return {}
-    if manifest.get("format") != layout.FORMAT or manifest.get("version") != layout.VERSION:
+    if (
+        manifest.get("format") != layout.FORMAT
+        or manifest.get("version") not in layout.READABLE_VERSIONS
+    ):
         report.problems.append(
             Problem(
                 "manifest.json",
                 0,
                 "format",
                 f"{manifest.get('format')} {manifest.get('version')}",
-                f"対応する形式は {layout.FORMAT} {layout.VERSION} です",
+                f"対応する形式は {layout.FORMAT} {'・'.join(layout.READABLE_VERSIONS)} です",
             )
         )
     if manifest.get("団体コード") != municipality.code:
@@ -350,9 +357,13 @@ def _check_manifest(
                 f"取込先の団体コード {municipality.code} と一致しません",
             )
         )
-    for name, _ in layout.FILES:
-        info = manifest.get("files", {}).get(name)
-        if info is None:
+    if not isinstance(manifest.get("files"), dict):
+        manifest["files"] = {}
+    from moyai.exchange import tax
+
+    for name, _ in layout.FILES + tuple(tax.listed(manifest)):
+        info = manifest["files"].get(name)
+        if not isinstance(info, dict):
             report.problems.append(
                 Problem("manifest.json", 0, "files", name, "ファイルの記載がありません")
             )
@@ -564,6 +575,9 @@ def _validate(
                 ),
             )
     report.source_counts = _summary(status_counts, sum(sizes.values()), sizes, persons, records)
+    from moyai.exchange import tax
+
+    report.source_counts["税務"] = tax.validate(report, directory, manifest)
 
 
 @contextmanager
@@ -1357,20 +1371,33 @@ def _set_counters() -> None:
         Counter.objects.update_or_create(name=name, defaults={"value": value})
 
 
-def _not_empty(municipality: Municipality) -> Problem:
+def _occupied(municipality: Municipality) -> Problem | None:
+    """Why the target is not empty (registry or 税務 data), if it is not."""
+    from moyai.exchange import tax
+
+    if Person.objects.exists():
+        what = "住民記録"
+    elif tax.has_data():
+        what = "税務の宛名・台帳"
+    else:
+        return None
     return Problem(
         "",
         0,
         "",
         municipality.code,
-        "取込先の団体にはすでに住民記録があります（空の団体にだけ取り込めます）",
+        f"取込先の団体にはすでに{what}があります（空の団体にだけ取り込めます）",
     )
 
 
 def _finish(report: ImportReport, directory: Path, purpose: str) -> None:
-    """After the rows are in: numbering, reconciliation, audit and event (same transaction)."""
+    """After the rows are in: numbering, reconciliation, audit and event (same transaction).
+    (The 税務宛名番号 continue by themselves: the next is the highest plus one.)"""
+    from moyai.exchange import tax
+
     _set_counters()
     report.imported_counts = _db_summary()
+    report.imported_counts["税務"] = tax.counts_in_database()
     audit_record(
         action=AuditAction.CREATE,
         target_type="registry_import",
@@ -1385,12 +1412,14 @@ def _import_staged(
 ) -> ImportReport:
     """The PostgreSQL path: validation and load in one pipelined pass (see :class:`_Staging`),
     all in one transaction, which any problem abandons."""
-    empty = True
+    from moyai.exchange import tax
+
+    occupied: Problem | None = None
     loaded = False
     try:
         with tenant_context(municipality):
-            empty = not Person.objects.exists()
-            stage = _Staging(report, municipality) if empty else None
+            occupied = _occupied(municipality)
+            stage = _Staging(report, municipality) if occupied is None else None
             try:
                 if stage is not None:
                     stage.start()
@@ -1402,12 +1431,13 @@ def _import_staged(
             finally:
                 if stage is not None:
                     stage.stop()  # the loader is done before the transaction ends either way
+            tax.write(directory, municipality, manifest)  # after the registry, through the ORM
             _finish(report, directory, purpose)
             loaded = True
     except (_Stop, _Abandon):  # the transaction was rolled back
         pass
-    if not empty:
-        report.problems.append(_not_empty(municipality))
+    if occupied is not None:
+        report.problems.append(occupied)
     report.written = loaded
     return report
 
@@ -1421,18 +1451,23 @@ def import_tenant(
     report = ImportReport(municipality.code, dry_run)
     if not dry_run and _can_stage():
         return _import_staged(report, directory, municipality, purpose)
+    manifest: dict[str, Any] = {}
     try:
         manifest = _check_manifest(report, directory, municipality)
         _validate(report, directory, manifest)
     except _Stop:
         pass
     with tenant_context(municipality):
-        if Person.objects.exists():
-            report.problems.append(_not_empty(municipality))
+        occupied = _occupied(municipality)
+        if occupied is not None:
+            report.problems.append(occupied)
     if not report.ok or dry_run:
         return report
+    from moyai.exchange import tax
+
     with tenant_context(municipality):
         _write(directory, municipality)
+        tax.write(directory, municipality, manifest)
         _finish(report, directory, purpose)
     report.written = True
     return report
