@@ -45,8 +45,18 @@ def test_search_ledger_run_and_notice(town_a, make_staff, ledger) -> None:
     by_lot = client.get("/tax/property/", {"lot_number": "1234", "year": YEAR})
     assert "一色1234-1" in by_lot.content.decode()
     run = client.post("/tax/property/run/", {"year": YEAR})
-    assert run.status_code == 302
-    assert "賦課 1 件" in client.get(run["Location"]).content.decode()
+    assert run.status_code == 302 and run["Location"].startswith("/tax/resident/progress/")
+    assert "順番待ち" in client.get(run["Location"]).content.decode()  # a background task
+    from urllib.parse import parse_qs, urlparse
+
+    from moyai.tax.property.tasks import assess_year
+
+    key = parse_qs(urlparse(run["Location"]).query)["key"][0]
+    assess_year.call(town_a.code, YEAR, key)  # what `moyai worker` does
+    done = client.get(run["Location"], headers={"HX-Request": "true"}).content.decode()
+    assert (
+        "完了しました" in done and "/tax/property/" in client.get(run["Location"]).content.decode()
+    )
     sheet = client.get(f"/tax/property/owners/{owner.pk}/", {"year": YEAR})
     body = sheet.content.decode()
     assert sheet.status_code == 200

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from moyai.platform.audit import audit_record
 from moyai.platform.errors import ServiceError
-from moyai.platform.models import AuditAction, Municipality, Role
+from moyai.platform.models import AuditAction, Role
 from moyai.platform.permissions import require_role
 from moyai.tax.addressees import selectors as addressees
 from moyai.tax.addressees.models import Addressee
@@ -87,16 +87,25 @@ def overview(request: HttpRequest) -> HttpResponse:
 @require_POST
 def run(request: HttpRequest) -> HttpResponse:
     """賦課の実行 (chunked and idempotent; a re-run writes only what changed)."""
+    from urllib.parse import urlencode
+
+    from moyai.platform.audit import audit_record, current_actor
+    from moyai.platform.models import AuditAction
+    from moyai.tax.property.tasks import assess_year
+
     year = _year(request)
     code = request.tenant.code  # type: ignore[attr-defined]
-    tenant = Municipality.objects.get(code=code)
-    result = services.assessment_run(municipality=tenant, fiscal_year=year)
-    messages.success(
-        request,
-        f"{wareki_nendo(year)}: 納税義務者 {result.owners} 人、賦課 {result.written} 件、"
-        f"変更なし {result.unchanged} 件、誤り {len(result.problems)} 件",
+    key = f"property_tax.assess:{year}:{timezone.now().isoformat()}"
+    audit_record(
+        action=AuditAction.CREATE,
+        target_type="property_tax_assessment_run",
+        target_id=key[:64],
+        purpose=f"{wareki_nendo(year)} 固定資産税の賦課の実行",
+        detail={"requested_by": current_actor().username},
     )
-    return redirect(f"/tax/property/?year={year}")
+    assess_year.enqueue(code, year, key)
+    query = urlencode({"key": key, "year": year, "back": "/tax/property/"})
+    return redirect(f"/tax/resident/progress/?{query}")
 
 
 @tax_role

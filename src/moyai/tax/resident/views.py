@@ -25,6 +25,9 @@ from moyai.tax.resident import rules, selectors, services
 from moyai.tax.resident.models import Collection
 
 tax_role = require_role(Role.TAX)
+# The assessment runs of the tax 業務 whose progress this page follows, and where to go back.
+RUN_KEYS = ("resident_tax.assess:", "property_tax.assess:")
+RUN_PAGES = ("/tax/resident/", "/tax/property/")
 PURPOSE = "個人住民税の賦課事務"
 
 
@@ -201,10 +204,13 @@ def run(request: HttpRequest) -> HttpResponse:
 @tax_role
 def progress(request: HttpRequest) -> HttpResponse:
     key = request.GET.get("key", "")
-    if not key.startswith("resident_tax.assess:"):
+    if not key.startswith(RUN_KEYS):
         raise Http404("ジョブがありません")
+    back = request.GET.get("back", "")
+    if back not in RUN_PAGES:
+        back = "/tax/resident/"
     job = selectors.job_progress(key=key)
-    context = {"job": job, "key": key, "year": _year(request)}
+    context = {"job": job, "key": key, "year": _year(request), "back": back}
     if request.headers.get("HX-Request"):
         return render(request, "resident_tax/_progress.html", context)
     return render(request, "resident_tax/progress.html", context)
