@@ -191,7 +191,7 @@ def test_fast_and_generic_paths_build_the_same_registry(
 @pytest.mark.postgres
 def test_application_role_may_stage_in_temp_tables(db) -> None:
     if not on_postgres():
-        pytest.skip("PostgreSQL only")
+        pytest.skip("the application role and its temporary staging tables exist on PostgreSQL")
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_user, rolsuper FROM pg_roles WHERE rolname = current_user")
         user, superuser = cursor.fetchone()

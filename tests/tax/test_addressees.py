@@ -13,7 +13,7 @@ from .property_fixtures import family
 
 
 def _valid_corporate() -> str:
-    from moyai.tax.resident.reports import corporate_number_check_digit
+    from moyai.platform.rules import corporate_number_check_digit
 
     return f"{corporate_number_check_digit('700110005901')}700110005901"
 

@@ -12,6 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from moyai.platform.rules import (
+    corporate_number_check_digit,
+    corporate_number_problem,
+    local_government_check_digit,
+)
 from moyai.tax.resident.reports import (
     ERA_CODES,
     LAYOUTS,
@@ -23,10 +28,7 @@ from moyai.tax.resident.reports import (
     ReportFile,
     ReportFileError,
     SalaryReport,
-    corporate_number_check_digit,
-    corporate_number_problem,
     decode,
-    local_government_check_digit,
     read_pension_reports,
     read_salary_reports,
     wareki_to_date,

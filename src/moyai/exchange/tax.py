@@ -46,6 +46,7 @@ from moyai.exchange.services import (
     _UniqueKeys,
 )
 from moyai.platform.models import Municipality
+from moyai.platform.rules import corporate_number_problem
 from moyai.registry.models import Person
 from moyai.tax.addressees.models import Addressee, AddresseeKind, Business, ContactRole, CoOwner
 from moyai.tax.common.rules import RuleInputError
@@ -62,7 +63,6 @@ from moyai.tax.property.models import (
     Structure,
 )
 from moyai.tax.property.services import _PRIOR_KEYS, house_mapping_of, land_mapping_of
-from moyai.tax.resident.reports import corporate_number_problem
 
 MODELS: dict[str, type[Model]] = {
     layout.ADDRESSEE_FILE: Addressee,

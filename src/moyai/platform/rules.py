@@ -70,6 +70,23 @@ def local_government_check_digit(five_digits: str) -> int:
     return (11 - total % 11) % 10
 
 
+def corporate_number_check_digit(twelve: str) -> int:
+    """法人番号の検査用数字: 9 − (Σ Pn×Qn mod 9), n from the right, Qn = 1 (odd n) / 2 (even n)."""
+    if len(twelve) != 12 or not twelve.isascii() or not twelve.isdigit():
+        raise ValueError("法人番号の基礎番号は数字12桁です")
+    total = sum(int(d) * (1 if n % 2 else 2) for n, d in enumerate(reversed(twelve), start=1))
+    return 9 - total % 9
+
+
+def corporate_number_problem(number: str) -> str | None:
+    """Why ``number`` is not a valid 13-digit 法人番号 (check digit first), or None."""
+    if len(number) != 13 or not number.isascii() or not number.isdigit():
+        return "法人番号は半角数字13桁です"
+    if corporate_number_check_digit(number[1:]) != int(number[0]):
+        return "法人番号の検査用数字が正しくありません"
+    return None
+
+
 def validate_local_government_code(code: str) -> str | None:
     """Why ``code`` is not a valid 6-digit 全国地方公共団体コード, or None when it is."""
     if len(code) != 6 or not code.isascii() or not code.isdigit():

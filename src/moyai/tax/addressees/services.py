@@ -18,6 +18,7 @@ from django.db.models import Max
 from moyai.platform.audit import audit_record, current_actor
 from moyai.platform.errors import ServiceError
 from moyai.platform.models import AuditAction
+from moyai.platform.rules import corporate_number_problem
 from moyai.registry.models import ResidentRecord
 from moyai.tax.addressees.models import (
     Addressee,
@@ -26,7 +27,6 @@ from moyai.tax.addressees.models import (
     ContactRole,
     CoOwner,
 )
-from moyai.tax.resident.reports import corporate_number_problem
 
 PURPOSE = "税務宛名の管理"
 _POSTAL = re.compile(r"^\d{7}$")

@@ -14,10 +14,10 @@ import random
 from dataclasses import dataclass
 from datetime import date
 
+from moyai.platform.rules import corporate_number_check_digit
 from moyai.registry.selectors import residents_as_of
 from moyai.tax.addressees import services as addressees
 from moyai.tax.property import services
-from moyai.tax.resident.reports import corporate_number_check_digit
 
 _KINDS = ("居宅", "居宅", "居宅", "共同住宅")
 _STRUCTURES = ("木造", "木造", "軽量鉄骨造", "鉄骨造")

@@ -28,6 +28,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import BinaryIO, Final, Literal
 
+from moyai.platform.rules import (
+    corporate_number_problem,
+    local_government_check_digit,
+)
 from moyai.registry.rules import ERAS, my_number_problem, wareki
 
 # --- 様式表 / Layout tables -----------------------------------------------------------------
@@ -612,28 +616,6 @@ class ReportFileError(ValueError):
 # --- 検査数字 / Check digits -----------------------------------------------------------------
 
 
-def corporate_number_check_digit(twelve: str) -> int:
-    """法人番号の検査用数字: 9 − (Σ Pn×Qn mod 9), n from the right, Qn = 1 (odd n) / 2 (even n)."""
-    if len(twelve) != 12 or not twelve.isascii() or not twelve.isdigit():
-        raise ValueError("法人番号の基礎番号は数字12桁です")
-    total = sum(int(d) * (1 if n % 2 else 2) for n, d in enumerate(reversed(twelve), start=1))
-    return 9 - total % 9
-
-
-def corporate_number_problem(number: str) -> str | None:
-    if len(number) != 13 or not number.isascii() or not number.isdigit():
-        return "法人番号は半角数字13桁です"
-    if corporate_number_check_digit(number[1:]) != int(number[0]):
-        return "法人番号の検査用数字が正しくありません"
-    return None
-
-
-def local_government_check_digit(five: str) -> int:
-    """全国地方公共団体コードの検査数字: weights 6,5,4,3,2; last digit of 11 − (Σ mod 11)."""
-    total = sum(int(d) * w for d, w in zip(five, (6, 5, 4, 3, 2), strict=True))
-    return (11 - total % 11) % 10
-
-
 # --- 和暦 -------------------------------------------------------------------------------------
 
 _ERA_RANGE: Final[Mapping[str, tuple[date, date]]] = {
@@ -924,7 +906,7 @@ def _check_numbers(f: _Fields, ctx: _Context, person_fields: Sequence[str]) -> N
 
 def _municipality(f: _Fields, ctx: _Context) -> str:
     code = f.s("municipality_code")
-    if not code.isdigit():
+    if not (code.isascii() and code.isdigit()):
         return code
     if len(code) == 5:
         return code + str(local_government_check_digit(code))

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING
 
+from moyai.platform.rules import corporate_number_check_digit
 from moyai.registry.rules import ERAS
-from moyai.tax.resident.reports import ERA_CODES, SALARY_R2, corporate_number_check_digit
+from moyai.tax.resident.reports import ERA_CODES, SALARY_R2
 
 if TYPE_CHECKING:
     from moyai.registry.models import ResidentRecord
