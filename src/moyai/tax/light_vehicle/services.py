@@ -8,8 +8,6 @@ vehicle whose inputs and parameter version are unchanged is skipped.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,6 +29,7 @@ from moyai.tax.common.rules import (
     due_dates,
     installment_plan_from_mapping,
 )
+from moyai.tax.common.services import check_fiscal_year, input_digest
 from moyai.tax.light_vehicle import rules
 from moyai.tax.light_vehicle.models import (
     LightVehicle,
@@ -44,17 +43,11 @@ SUPPORTED_FISCAL_YEARS = (2025, 2026)
 BUSINESS = "light_vehicle_tax"
 
 
-def _digest(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+_digest = input_digest
 
 
 def check_year(fiscal_year: int) -> None:
-    if fiscal_year not in SUPPORTED_FISCAL_YEARS:
-        years = "・".join(wareki_nendo(y) for y in SUPPORTED_FISCAL_YEARS)
-        raise ServiceError(
-            f"{fiscal_year}年度の規則はありません（対応: {years}）", field="fiscal_year"
-        )
+    check_fiscal_year(fiscal_year, SUPPORTED_FISCAL_YEARS)
 
 
 def owned_on(day: date) -> Q:

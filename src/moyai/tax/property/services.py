@@ -12,8 +12,6 @@ the 当初 becomes a 更正 that keeps the previous assessment as history.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -40,6 +38,7 @@ from moyai.tax.common.rules import (
     split_installments,
 )
 from moyai.tax.common.rules import RuleInputError as CommonRuleInputError
+from moyai.tax.common.services import check_fiscal_year, input_digest
 from moyai.tax.property import rules
 from moyai.tax.property.models import (
     AssessmentReason,
@@ -71,17 +70,11 @@ _PRIOR_KEYS = (
 )
 
 
-def _digest(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+_digest = input_digest
 
 
 def check_year(fiscal_year: int) -> None:
-    if fiscal_year not in SUPPORTED_FISCAL_YEARS:
-        years = "・".join(wareki_nendo(y) for y in SUPPORTED_FISCAL_YEARS)
-        raise ServiceError(
-            f"{fiscal_year}年度の規則はありません（対応: {years}）", field="fiscal_year"
-        )
+    check_fiscal_year(fiscal_year, SUPPORTED_FISCAL_YEARS)
 
 
 def first_year(changed_on: date) -> int:

@@ -9,7 +9,6 @@ the previous one as history and revises only the 期別 still to come.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
@@ -39,6 +38,7 @@ from moyai.tax.common.rules import (
     installment_plan_from_mapping,
 )
 from moyai.tax.common.rules import RuleInputError as CommonRuleInputError
+from moyai.tax.common.services import check_fiscal_year, input_digest
 from moyai.tax.resident import inputs, reports, rules, schedule
 from moyai.tax.resident.models import (
     Assessment,
@@ -61,17 +61,11 @@ _NONTAXABLE = {
 }
 
 
-def _digest(value: Any) -> str:
-    text = json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
+_digest = input_digest
 
 
 def _check_year(fiscal_year: int) -> None:
-    if fiscal_year not in rules.SUPPORTED_FISCAL_YEARS:
-        years = "・".join(rules.wareki_nendo(y) for y in rules.SUPPORTED_FISCAL_YEARS)
-        raise ServiceError(
-            f"{fiscal_year}年度の規則はありません（対応: {years}）", field="fiscal_year"
-        )
+    check_fiscal_year(fiscal_year, rules.SUPPORTED_FISCAL_YEARS)
 
 
 # --- 税率等（条例） -------------------------------------------------------------------------------
