@@ -153,7 +153,7 @@ def generate_package(directory: Path, persons: int, seed: int, prefecture: str) 
     rng = random.Random(seed + 1)
     files = {
         name: _CsvFile(directory / name, [c.name for c in columns])
-        for name, columns in layout.FILES
+        for name, columns in layout.ALL_FILES  # the tax ledgers' files stay empty
     }
     person_file, movement_file, record_file = (files[name] for name, _ in layout.FILES)
 
