@@ -18,7 +18,14 @@ Measured, in this order, on the same database:
 * ``assess``: ``services.assessment_run`` (ledger rows → rules input JSON, ``assess_owner``
   with the full trace, digest, 4 期別 with due dates, bulk insert, one event and one audit row
   per chunk, one transaction per chunk);
-* ``rerun``: the same run again: every owner unchanged, nothing written.
+* ``rerun``: the same run again: every owner unchanged, nothing written;
+* with ``--workers N`` (default 2), ``assess_N_workers`` and ``rerun_N_workers``: the same two
+  runs shared by N forked processes (``shard=(i, N)``, as ``moyai property assess --workers``),
+  after the single-process assessments are deleted.
+
+After loading, the ledger tables get ``VACUUM (ANALYZE)``; during the runs a thread
+``ANALYZE``s the assessment table every 20 seconds (what autovacuum would do on a production
+server; it is off on this one), as ``bench/tax_bench.py`` does.
 
 ``ratio`` = seconds ÷ ``bare_read`` seconds. One JSON object per measurement goes to stdout;
 progress to stderr. Nothing here asserts a timing.
@@ -177,6 +184,74 @@ def bare_read(town: Any, owners: list[int]) -> float:
     return seconds
 
 
+class Analyzer:
+    """What autovacuum does on a production server (it is off on this one): ``ANALYZE`` the
+    assessment table every ``every`` seconds while runs write into it, as the owner on a
+    connection of its own (as in ``bench/tax_bench.py``)."""
+
+    def __init__(self, url: str, table: str, every: float = 20.0) -> None:
+        import threading
+
+        self.url = url.replace("postgres://", "postgresql://", 1)
+        self.table = table
+        self.every = every
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.runs = 0
+
+    def _run(self) -> None:
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.stop.wait(self.every):
+                conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(self.table)))
+                self.runs += 1
+
+    def __enter__(self) -> Analyzer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        self.thread.join()
+
+
+def _shard(code: str, index: int, count: int, initial: bool) -> int:
+    from moyai.platform.audit import Actor, acting_as
+    from moyai.platform.models import Municipality
+    from moyai.tax.property.services import assessment_run
+
+    town = Municipality.objects.get(code=code)
+    with acting_as(Actor(username="bench:property", channel="cli", municipality_code=code)):
+        result = assessment_run(
+            municipality=town,
+            fiscal_year=YEAR,
+            chunk_size=CHUNK,
+            shard=(index, count),
+            initial=initial,
+        )
+    return result.written
+
+
+def parallel_run(code: str, workers: int) -> int:
+    """The run shared by forked processes, each with its own connection."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from moyai.platform.models import Municipality
+    from moyai.platform.tenancy import tenant_context
+    from moyai.tax.property.models import PropertyTaxAssessment
+
+    with tenant_context(Municipality.objects.get(code=code)):
+        initial = not PropertyTaxAssessment.objects.filter(fiscal_year=YEAR).exists()
+    connections.close_all()
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        written = pool.starmap(_shard, [(code, i, workers, initial) for i in range(workers)])
+    return sum(written)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
@@ -187,6 +262,13 @@ def main(argv: list[str] | None = None) -> None:
         "--pg-url", default="postgres://postgres@127.0.0.1:5432/moyai_bench_property"
     )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=2,
+        help="also time the run shared by this many forked processes (as `moyai property "
+        "assess --workers`); the single-process runs come first",
+    )
     args = parser.parse_args(argv)
 
     url, remove = rb.prepare_database(args.db, args.pg_url, None, False)
@@ -229,7 +311,26 @@ def main(argv: list[str] | None = None) -> None:
                 owners = liable_owners(YEAR)
             log(f"{len(owners):,} 納税義務者")
             results: dict[str, float] = {"bare_read": bare_read(town, owners)}
-            for name in ("assess", "rerun"):
+            analyzer = (
+                Analyzer(url, "property_tax_propertytaxassessment")
+                if connection.vendor == "postgresql"
+                else None
+            )
+            if analyzer is not None:
+                analyzer.__enter__()
+            names = ["assess", "rerun"]
+            if args.workers > 1:
+                names += [f"assess_{args.workers}_workers", f"rerun_{args.workers}_workers"]
+            for name in names:
+                if name == f"assess_{args.workers}_workers":
+                    with tenant_context(town):  # start again from nothing, same parameters
+                        PropertyTaxAssessment.objects.all().delete()
+                if name.endswith("_workers"):
+                    start = time.perf_counter()
+                    written = parallel_run(town.code, args.workers)
+                    results[name] = time.perf_counter() - start
+                    log(f"{name}: {results[name]:.1f}s, written {written:,}")
+                    continue
                 start = time.perf_counter()
                 done = [0]
 
@@ -248,6 +349,9 @@ def main(argv: list[str] | None = None) -> None:
                     f"{name}: {results[name]:.1f}s, written {result.written:,}, "
                     f"unchanged {result.unchanged:,}, problems {len(result.problems)}"
                 )
+            if analyzer is not None:
+                analyzer.__exit__()
+                log(f"ANALYZE of the assessment table during the runs: {analyzer.runs} times")
             with tenant_context(town):
                 assessments = PropertyTaxAssessment.objects.count()
                 taxed = PropertyTaxAssessment.objects.filter(total__gt=0).count()

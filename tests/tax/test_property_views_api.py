@@ -90,7 +90,13 @@ def test_light_vehicle_screens(town_a, make_staff, ledger) -> None:
     client = signed_in_client(make_staff(town_a, Role.TAX))
     found = client.get("/tax/light-vehicle/", {"plate": "580"})
     assert "湘南 580 あ 12-34" in found.content.decode()
-    assert client.post("/tax/light-vehicle/run/", {"year": YEAR}).status_code == 302
+    run = client.post("/tax/light-vehicle/run/", {"year": YEAR})
+    assert run.status_code == 302 and run["Location"].startswith("/tax/resident/progress/")
+    from urllib.parse import parse_qs, urlparse
+
+    from moyai.tax.light_vehicle.tasks import assess_year
+
+    assess_year.call(town_a.code, YEAR, parse_qs(urlparse(run["Location"]).query)["key"][0])
     page = client.get(f"/tax/light-vehicle/vehicles/{vehicle.pk}/")
     assert page.status_code == 200 and "5,000" in page.content.decode()
     refused = client.post(f"/tax/light-vehicle/vehicles/{vehicle.pk}/", {"reason": "障害"})

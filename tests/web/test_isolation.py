@@ -136,6 +136,14 @@ def world(town_a, town_b, make_town, make_staff):
                 changed_on=date(2025, 6, 1),
                 note=CANARY,
             )
+            building_b = property_services.building_register(
+                owner_id=owner_b.pk,
+                facts=property_services.BuildingFacts(
+                    CANARY, "1番", "居宅", "木造", "80", 5_000_000, 2000
+                ),
+                changed_on=date(2025, 6, 1),
+                note=CANARY,
+            )
             vehicle_b = vehicle_services.vehicle_register(
                 owner_id=owner_b.pk,
                 facts=vehicle_services.VehicleFacts(
@@ -160,6 +168,7 @@ def world(town_a, town_b, make_town, make_staff):
         "addressee_id": owner_b.pk,
         "parcel_id": parcel_b.pk,
         "vehicle_id": vehicle_b.pk,
+        "building_id": building_b.pk,
         "code": town_b.code,
     }
     staff_a = make_staff(town_a, *MUNICIPAL_ROLES)

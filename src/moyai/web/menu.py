@@ -36,6 +36,7 @@ register("課税資料の名寄せ", "resident_tax:queue", [Role.TAX], order=210
 register("住民税の税率等", "resident_tax:parameters", [Role.TAX], order=220)
 register("固定資産税", "property_tax:overview", [Role.TAX], order=300)
 register("軽自動車税", "light_vehicle_tax:overview", [Role.TAX], order=310)
+register("税務宛名", "tax_addressees:index", [Role.TAX], order=320)
 register("監査ログ", "platform:audit", [Role.ADMIN], order=900)
 register("応援権限", "platform:grants", [Role.ADMIN], order=910)
 register("職員一覧", "platform:staff", [Role.ADMIN], order=920)

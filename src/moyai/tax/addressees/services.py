@@ -289,6 +289,126 @@ def contact_set(
     return addressee
 
 
+_EDITABLE = (AddresseeKind.NON_RESIDENT, AddresseeKind.CORPORATION)
+
+
+@transaction.atomic
+def addressee_update(
+    *,
+    addressee_id: int,
+    name: str,
+    kana: str,
+    address: str,
+    postal_code: str = "",
+    birth_date: str = "",
+    note: str,
+) -> Addressee:
+    """住登外者・法人の氏名（名称）・フリガナ・住所・郵便番号の変更 (a 住民's come from 住民記録,
+    a 共有者の集まり's from its 代表者). The previous values go to the audit log."""
+    addressee: Addressee | None = (
+        Addressee.objects.select_for_update().filter(pk=addressee_id).first()
+    )
+    if addressee is None:
+        raise ServiceError("宛名が見つかりません", field="addressee_id", code="not_found")
+    if addressee.kind not in _EDITABLE:
+        raise ServiceError(
+            f"{addressee.get_kind_display()}の宛名はここでは変更できません"
+            "（住民は住民記録、共有者は各共有者の宛名で変更します）",
+            field="addressee_id",
+        )
+    if not note.strip():
+        raise ServiceError("変更の理由（届出の内容など）を入力してください", field="note")
+    label = "名称" if addressee.kind == AddresseeKind.CORPORATION else "氏名"
+    if not name.strip():
+        raise ServiceError(f"{label}を入力してください", field="name")
+    if addressee.kind == AddresseeKind.NON_RESIDENT and not kana.strip():
+        raise ServiceError("フリガナを入力してください", field="kana")
+    if not address.strip():
+        raise ServiceError("住所・所在地を入力してください", field="address")
+    values = {
+        "name": name.strip()[:200],
+        "kana": kana.strip()[:200],
+        "address": address.strip()[:300],
+        "postal_code": _check_postal(postal_code),
+        "birth_date": _check_birth(birth_date.strip())
+        if addressee.kind == AddresseeKind.NON_RESIDENT
+        else "",
+    }
+    before = {k: getattr(addressee, k) for k in values}
+    changed = [k for k, v in values.items() if before[k] != v]
+    if not changed:
+        raise ServiceError("変更された項目がありません", field="name")
+    for k in changed:
+        setattr(addressee, k, values[k])
+    addressee.save(update_fields=changed)
+    audit_record(
+        action=AuditAction.UPDATE,
+        target_type="tax_addressee",
+        target_id=addressee.number,
+        purpose=f"{PURPOSE}（{addressee.get_kind_display()}の変更）",
+        detail={"note": note.strip(), "before": {k: before[k] for k in changed}},
+    )
+    # Co-owner groups show their 代表者's name and address on notices.
+    for group in Addressee.objects.select_for_update().filter(representative=addressee):
+        group.address, group.postal_code = addressee.address, addressee.postal_code
+        group.save(update_fields=["address", "postal_code"])
+    return addressee
+
+
+@dataclass(frozen=True)
+class OwnerSpec:
+    """Who owns a 土地・家屋 as the clerk enters it: one 税務宛名番号, or the co-owners
+    (税務宛名番号 and 持分 each) with the 代表者's 税務宛名番号."""
+
+    number: str = ""
+    shares: Sequence[tuple[str, str]] = ()
+    representative: str = ""
+
+
+def owner_resolve(*, spec: OwnerSpec) -> Addressee:
+    """The addressee a 土地・家屋 is registered to: the one numbered, or the 共有者の集まり of
+    the co-owners (registered on first use, ``co_owners_register``). Call inside the write's
+    own transaction so that a refused entry leaves no group behind."""
+    if spec.shares:
+        if spec.number.strip():
+            raise ServiceError(
+                "所有者は、単独の税務宛名番号か共有者のどちらか一方を入力してください",
+                field="owner_number",
+            )
+        numbers = [n.strip() for n, _ in spec.shares]
+        found = {a.number: a for a in Addressee.objects.filter(number__in=numbers)}
+        for i, n in enumerate(numbers):
+            if n not in found:
+                raise ServiceError(
+                    f"共有者の税務宛名番号が見つかりません: {n}",
+                    field=f"co_owners[{i}]",
+                    code="not_found",
+                )
+        head = found.get(spec.representative.strip())
+        if head is None or head.number not in numbers:
+            raise ServiceError(
+                "代表者は共有者の税務宛名番号から選んでください", field="representative_number"
+            )
+        return co_owners_register(
+            members=[
+                Share(found[n].pk, share)
+                for n, (_, share) in zip(numbers, spec.shares, strict=True)
+            ],
+            representative_id=head.pk,
+        )
+    number = spec.number.strip()
+    if not number:
+        raise ServiceError("所有者の税務宛名番号を入力してください", field="owner_number")
+    owner: Addressee | None = Addressee.objects.filter(number=number).first()
+    if owner is None:
+        raise ServiceError(
+            f"所有者の税務宛名番号が見つかりません: {number}",
+            field="owner_number",
+            code="not_found",
+        )
+    return owner
+
+
 @dataclass(frozen=True)
 class MailTo:
     """Where a notice goes: the addressee, or the 納税管理人 / 送付先 for that 業務."""

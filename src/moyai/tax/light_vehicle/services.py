@@ -8,17 +8,19 @@ vehicle whose inputs and parameter version are unchanged is skipped.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Max, Q
+from django.utils import timezone
 
 from moyai.platform.audit import audit_record, current_actor
 from moyai.platform.errors import ServiceError
-from moyai.platform.models import AuditAction, Municipality
+from moyai.platform.jobs import run_chunked
+from moyai.platform.models import AuditAction, JobRun, Municipality
 from moyai.platform.outbox import emit
 from moyai.platform.tenancy import current_tenant, tenant_context
 from moyai.tax.addressees.models import Addressee
@@ -29,7 +31,7 @@ from moyai.tax.common.rules import (
     due_dates,
     installment_plan_from_mapping,
 )
-from moyai.tax.common.services import check_fiscal_year, input_digest
+from moyai.tax.common.services import check_fiscal_year, input_digest, insert_rows
 from moyai.tax.light_vehicle import rules
 from moyai.tax.light_vehicle.models import (
     LightVehicle,
@@ -247,6 +249,36 @@ def vehicle_register(
     return vehicle
 
 
+@transaction.atomic
+def vehicle_correct(*, vehicle_id: int, facts: VehicleFacts, note: str) -> LightVehicle:
+    """登録内容の修正 (a 車検証 entered wrong: 車種区分, 初度検査年月, 燃料 …) of the current
+    row; the previous values go to the audit log and the next 賦課 re-assesses (更正)."""
+    vehicle = _current(vehicle_id)
+    if not note.strip():
+        raise ServiceError("修正の理由を入力してください", field="note")
+    values = _vehicle_fields(facts)
+    if (
+        values["plate"] != vehicle.plate
+        and LightVehicle.objects.filter(plate=values["plate"], released_on__isnull=True)
+        .exclude(pk=vehicle.pk)
+        .exists()
+    ):
+        raise ServiceError("その標識番号の車両は登録されています", field="plate")
+    before = {k: getattr(vehicle, k) for k in values}
+    changed = [k for k, v in values.items() if before[k] != v]
+    if not changed:
+        raise ServiceError("変更された項目がありません", field="note")
+    for k in changed:
+        setattr(vehicle, k, values[k])
+    vehicle.save(update_fields=changed)
+    _audit(
+        vehicle,
+        "軽自動車等の登録内容の修正",
+        {"note": note.strip(), "before": {k: str(before[k]) for k in changed}},
+    )
+    return vehicle
+
+
 def _current(vehicle_id: int) -> LightVehicle:
     vehicle: LightVehicle | None = (
         LightVehicle.objects.select_for_update().filter(pk=vehicle_id).first()
@@ -349,6 +381,7 @@ class RunResult:
     written: int = 0
     unchanged: int = 0
     problems: list[tuple[str, str, str]] = field(default_factory=list)  # (plate, field, msg)
+    job: JobRun | None = None
 
 
 def _assess(inputs: Mapping[str, Any], params: rules.LightVehicleParams) -> Any:
@@ -359,78 +392,142 @@ def _assess(inputs: Mapping[str, Any], params: rules.LightVehicleParams) -> Any:
     )
 
 
-@transaction.atomic
-def assessment_run(*, municipality: Municipality, fiscal_year: int) -> RunResult:
-    """賦課: every vehicle held on 4月1日 of the 年度, taxed to its owner then; a re-run
-    writes only what changed (the previous assessment stays as history)."""
-    result = RunResult(fiscal_year)
+def liable_vehicles(fiscal_year: int) -> list[int]:
+    """Every vehicle held on 4月1日 of the 年度, and every vehicle with a current assessment
+    (a registration corrected since may have taken it out: its assessment is then closed)."""
+    april_first = date(fiscal_year, 4, 1)
+    ids = set(LightVehicle.objects.filter(owned_on(april_first)).values_list("id", flat=True))
+    ids.update(
+        VehicleTaxAssessment.objects.filter(fiscal_year=fiscal_year, is_current=True).values_list(
+            "vehicle_id", flat=True
+        )
+    )
+    return sorted(ids)
+
+
+def _assess_vehicles(
+    vehicle_ids: Sequence[int], setup: YearSetup, due: date, result: RunResult
+) -> None:
+    """One chunk (the caller's transaction): skip the unchanged, supersede the changed."""
+    fiscal_year = setup.row.fiscal_year
+    april_first = date(fiscal_year, 4, 1)
+    held = {
+        v.pk: v
+        for v in LightVehicle.objects.filter(owned_on(april_first), pk__in=vehicle_ids).order_by(
+            "id"
+        )
+    }
+    current = {
+        a.vehicle_id: a
+        for a in VehicleTaxAssessment.objects.filter(
+            fiscal_year=fiscal_year, is_current=True, vehicle_id__in=vehicle_ids
+        ).only("id", "vehicle_id", "seq", "digest")
+    }
+    actor = current_actor().username
+    tenant_id = current_tenant().id
+    new: list[VehicleTaxAssessment] = []
+    gone: list[int] = []
+    for vehicle_id in vehicle_ids:
+        vehicle = held.get(vehicle_id)
+        previous = current.get(vehicle_id)
+        if vehicle is None:  # no longer held on 4月1日 (the ledger was corrected)
+            if previous is not None:
+                gone.append(vehicle_id)
+            continue
+        inputs = {"vehicle": vehicle_mapping_of(vehicle), "exemption": vehicle.exemption}
+        digest = _digest([inputs, setup.row.digest])
+        if previous is not None and previous.digest == digest:
+            result.unchanged += 1
+            continue
+        try:
+            outcome = _assess(inputs, setup.params)
+        except RuleInputError as exc:
+            result.problems.append((vehicle.plate, exc.field, exc.message))
+            continue
+        new.append(
+            VehicleTaxAssessment(
+                municipality_id=tenant_id,
+                vehicle_id=vehicle.pk,
+                owner_id=vehicle.owner_id,
+                fiscal_year=fiscal_year,
+                seq=previous.seq + 1 if previous else 1,
+                is_current=True,
+                params=setup.row,
+                inputs=inputs,
+                digest=digest,
+                rate_kind=outcome.rate_kind[:60],
+                standard_tax=outcome.standard_tax,
+                exemption_amount=outcome.exemption_amount,
+                tax=outcome.tax,
+                due=due,
+                created_by=actor,
+            )
+        )
+    closing = [a.vehicle_id for a in new if a.seq > 1] + gone
+    if closing:
+        VehicleTaxAssessment.objects.filter(
+            fiscal_year=fiscal_year, vehicle_id__in=closing, is_current=True
+        ).update(is_current=False)
+    insert_rows(VehicleTaxAssessment, new)
+    result.vehicles += len(held)
+    result.written += len(new)
+    if new or gone:
+        emit(
+            type="light_vehicle_tax.assessed",
+            subject_type="light_vehicle_tax_year",
+            subject_id=str(fiscal_year),
+            payload={
+                "fiscal_year": fiscal_year,
+                "vehicles": [a.vehicle_id for a in new],
+                "withdrawn": gone,
+            },
+        )
+
+
+def assessment_run(
+    *,
+    municipality: Municipality,
+    fiscal_year: int,
+    chunk_size: int = 2000,
+    progress: Callable[[int, int], None] | None = None,
+    job_key: str | None = None,
+) -> RunResult:
+    """賦課: every vehicle held on 4月1日 of the 年度, taxed to its owner then, ``chunk_size``
+    vehicles per transaction; resumable (``job_key``: a killed run continues where it
+    stopped) and idempotent (a re-run writes only what changed; the previous assessment stays
+    as history)."""
     with tenant_context(municipality):
         setup = parameters_in_force(fiscal_year=fiscal_year)
         due = due_dates(setup.plan, fiscal_year, setup.calendar)[0]
-        april_first = date(fiscal_year, 4, 1)
-        vehicles = list(LightVehicle.objects.filter(owned_on(april_first)).order_by("id"))
-        current = {
-            a.vehicle_id: a
-            for a in VehicleTaxAssessment.objects.filter(fiscal_year=fiscal_year, is_current=True)
-        }
-        actor = current_actor().username
-        tenant_id = current_tenant().id
-        new: list[VehicleTaxAssessment] = []
-        for vehicle in vehicles:
-            inputs = {"vehicle": vehicle_mapping_of(vehicle), "exemption": vehicle.exemption}
-            digest = _digest([inputs, setup.row.digest])
-            previous = current.get(vehicle.pk)
-            if previous is not None and previous.digest == digest:
-                result.unchanged += 1
-                continue
-            try:
-                outcome = _assess(inputs, setup.params)
-            except RuleInputError as exc:
-                result.problems.append((vehicle.plate, exc.field, exc.message))
-                continue
-            new.append(
-                VehicleTaxAssessment(
-                    municipality_id=tenant_id,
-                    vehicle=vehicle,
-                    owner_id=vehicle.owner_id,
-                    fiscal_year=fiscal_year,
-                    seq=previous.seq + 1 if previous else 1,
-                    params=setup.row,
-                    inputs=inputs,
-                    digest=digest,
-                    rate_kind=outcome.rate_kind[:60],
-                    standard_tax=outcome.standard_tax,
-                    exemption_amount=outcome.exemption_amount,
-                    tax=outcome.tax,
-                    due=due,
-                    created_by=actor,
-                )
-            )
-        changed = [a.vehicle_id for a in new if a.seq > 1]
-        VehicleTaxAssessment.objects.filter(
-            fiscal_year=fiscal_year, vehicle_id__in=changed, is_current=True
-        ).update(is_current=False)
-        VehicleTaxAssessment.objects.bulk_create(new)
-        result.vehicles = len(vehicles)
-        result.written = len(new)
+        vehicles = liable_vehicles(fiscal_year)
+    result = RunResult(fiscal_year)
+    key = job_key or f"light_vehicle_tax.assess:{fiscal_year}:{timezone.now().isoformat()}"
+
+    def process(start: int, end: int) -> None:
+        _assess_vehicles(vehicles[start:end], setup, due, result)
+
+    result.job = run_chunked(
+        municipality=municipality,
+        key=key,
+        total=len(vehicles),
+        chunk_size=chunk_size,
+        process=process,
+        progress=progress,
+    )
+    with tenant_context(municipality):
         audit_record(
             action=AuditAction.UPDATE,
             target_type="light_vehicle_tax_assessment_run",
-            target_id=str(fiscal_year),
+            target_id=key[:64],
             purpose=f"{wareki_nendo(fiscal_year)} 軽自動車税（種別割）の賦課",
             detail={
                 "vehicles": result.vehicles,
                 "written": result.written,
+                "unchanged": result.unchanged,
                 "problems": result.problems[:100],
+                "parameters_version": setup.row.version,
             },
         )
-        if new:
-            emit(
-                type="light_vehicle_tax.assessed",
-                subject_type="light_vehicle_tax_year",
-                subject_id=str(fiscal_year),
-                payload={"fiscal_year": fiscal_year, "vehicles": [a.vehicle_id for a in new]},
-            )
     return result
 
 

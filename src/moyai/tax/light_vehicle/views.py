@@ -1,7 +1,10 @@
 """軽自動車税の画面: 年度の状況・検索（標識番号・所有者）→ 車両（履歴・課税・減免）→
-納税通知書（所有者ごと）, 賦課の実行."""
+納税通知書（所有者ごと）, 車両の登録・修正・名義変更・廃車, 賦課の実行（バックグラウンド）."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,12 +12,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from moyai.platform.audit import audit_record, current_actor
 from moyai.platform.errors import ServiceError
-from moyai.platform.models import Municipality, Role
+from moyai.platform.models import AuditAction, Role
 from moyai.platform.permissions import require_role
 from moyai.tax.addressees import selectors as addressees
 from moyai.tax.addressees.models import Addressee
-from moyai.tax.light_vehicle import selectors, services
+from moyai.tax.common.forms import LedgerForm
+from moyai.tax.light_vehicle import forms, selectors, services
 from moyai.tax.light_vehicle.models import LightVehicle
 from moyai.tax.resident.rules import wareki_nendo
 
@@ -71,16 +76,23 @@ def overview(request: HttpRequest) -> HttpResponse:
 @tax_role
 @require_POST
 def run(request: HttpRequest) -> HttpResponse:
+    """賦課の実行 as a background task (chunked, resumable, idempotent); the shared progress
+    page of the tax runs follows it."""
+    from moyai.tax.light_vehicle.tasks import assess_year
+
     year = _year(request)
     code = request.tenant.code  # type: ignore[attr-defined]
-    tenant = Municipality.objects.get(code=code)
-    result = services.assessment_run(municipality=tenant, fiscal_year=year)
-    messages.success(
-        request,
-        f"{wareki_nendo(year)}: 車両 {result.vehicles} 台、賦課 {result.written} 件、"
-        f"変更なし {result.unchanged} 件、誤り {len(result.problems)} 件",
+    key = f"light_vehicle_tax.assess:{year}:{timezone.now().isoformat()}"
+    audit_record(
+        action=AuditAction.CREATE,
+        target_type="light_vehicle_tax_assessment_run",
+        target_id=key[:64],
+        purpose=f"{wareki_nendo(year)} 軽自動車税の賦課の実行",
+        detail={"requested_by": current_actor().username},
     )
-    return redirect(f"/tax/light-vehicle/?year={year}")
+    assess_year.enqueue(code, year, key)
+    query = urlencode({"key": key, "year": year, "back": "/tax/light-vehicle/"})
+    return redirect(f"/tax/resident/progress/?{query}")
 
 
 @tax_role
@@ -132,3 +144,120 @@ def notice(request: HttpRequest, addressee_id: int) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{issued.serial}.pdf"'
     response["X-Moyai-Serial"] = issued.serial
     return response
+
+
+def _form_page(
+    request: HttpRequest,
+    form: LedgerForm,
+    title: str,
+    write: Callable[[LedgerForm], str],
+    vehicle: LightVehicle | None = None,
+) -> HttpResponse:
+    """POST: the form, then the service (its error on the field it names, nothing written)."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            return redirect(write(form))
+        except ServiceError as exc:
+            form.attach(exc.field, exc.message)
+    return render(
+        request,
+        "light_vehicle_tax/form.html",
+        {"form": form, "title": title, "v": vehicle},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _owner_id(number: str) -> int:
+    from moyai.tax.addressees.services import OwnerSpec, owner_resolve
+
+    return owner_resolve(spec=OwnerSpec(number=number)).pk
+
+
+def _vehicle_or_404(vehicle_id: int) -> LightVehicle:
+    row: LightVehicle | None = (
+        LightVehicle.objects.select_related("owner").filter(pk=vehicle_id).first()
+    )
+    if row is None:
+        raise Http404("車両が見つかりません")
+    return row
+
+
+@tax_role
+def vehicle_new(request: HttpRequest) -> HttpResponse:
+    """登録（標識の交付・新規検査・転入）."""
+    form = forms.VehicleRegisterForm(request.POST if request.method == "POST" else None)
+
+    def write(f: LedgerForm) -> str:
+        assert isinstance(f, forms.VehicleRegisterForm)
+        new = services.vehicle_register(
+            owner_id=_owner_id(f.cleaned_data["owner_number"]),
+            facts=f.facts(),
+            acquired_on=f.cleaned_data["acquired_on"],
+            note=f.cleaned_data.get("note") or "",
+        )
+        messages.success(request, f"{new.plate} を登録しました")
+        return f"/tax/light-vehicle/vehicles/{new.pk}/"
+
+    return _form_page(request, form, "軽自動車等の登録", write)
+
+
+@tax_role
+def vehicle_edit(request: HttpRequest, vehicle_id: int) -> HttpResponse:
+    """登録内容の修正 (車検証の記載どおりに)."""
+    row = _vehicle_or_404(vehicle_id)
+    form = forms.VehicleCorrectForm(
+        request.POST if request.method == "POST" else None,
+        initial={
+            "plate": row.plate,
+            "vehicle_class": row.vehicle_class,
+            "use": row.use,
+            "first_inspection": row.first_inspection,
+            "fuel": row.fuel,
+            "towed": row.towed,
+            "new_registration": row.new_registration,
+            "green_50_standard": row.green_50_standard,
+        },
+    )
+
+    def write(f: LedgerForm) -> str:
+        assert isinstance(f, forms.VehicleCorrectForm)
+        services.vehicle_correct(vehicle_id=row.pk, facts=f.facts(), note=f.cleaned_data["note"])
+        messages.success(request, "登録内容を修正しました（次の賦課から反映）")
+        return f"/tax/light-vehicle/vehicles/{row.pk}/"
+
+    return _form_page(request, form, f"登録内容の修正 {row.plate}", write, row)
+
+
+@tax_role
+def vehicle_transfer(request: HttpRequest, vehicle_id: int) -> HttpResponse:
+    """名義変更 (same 標識番号, a new owner from the day)."""
+    row = _vehicle_or_404(vehicle_id)
+    form = forms.TransferForm(request.POST if request.method == "POST" else None)
+
+    def write(f: LedgerForm) -> str:
+        d = f.cleaned_data
+        new = services.vehicle_transfer(
+            vehicle_id=row.pk,
+            owner_id=_owner_id(d["owner_number"]),
+            changed_on=d["changed_on"],
+            note=d["note"],
+        )
+        messages.success(request, "名義変更を登録しました")
+        return f"/tax/light-vehicle/vehicles/{new.pk}/"
+
+    return _form_page(request, form, f"名義変更 {row.plate}", write, row)
+
+
+@tax_role
+def vehicle_scrap(request: HttpRequest, vehicle_id: int) -> HttpResponse:
+    """廃車（抹消・転出）: not taxed from the next 4月1日 on."""
+    row = _vehicle_or_404(vehicle_id)
+    form = forms.ScrapForm(request.POST if request.method == "POST" else None)
+
+    def write(f: LedgerForm) -> str:
+        d = f.cleaned_data
+        services.vehicle_scrap(vehicle_id=row.pk, changed_on=d["changed_on"], note=d["note"])
+        messages.success(request, "廃車を登録しました")
+        return f"/tax/light-vehicle/vehicles/{row.pk}/"
+
+    return _form_page(request, form, f"廃車 {row.plate}", write, row)

@@ -154,3 +154,15 @@ def parcel_history(*, parcel_id: int) -> list[Parcel]:
         .filter(location=parcel.location, lot_number=parcel.lot_number)
         .order_by("valid_from", "id")
     )
+
+
+def building_history(*, building_id: int) -> list[Building]:
+    """Every version of the 家屋 with the same 所在・家屋番号."""
+    building: Building | None = Building.objects.filter(pk=building_id).first()
+    if building is None:
+        raise ServiceError("家屋が見つかりません", field="building_id", code="not_found")
+    return list(
+        Building.objects.select_related("owner")
+        .filter(location=building.location, house_number=building.house_number)
+        .order_by("valid_from", "id")
+    )

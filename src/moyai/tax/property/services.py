@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -29,6 +29,7 @@ from moyai.platform.models import AuditAction, JobRun, Municipality
 from moyai.platform.outbox import emit
 from moyai.platform.tenancy import current_tenant, tenant_context
 from moyai.tax.addressees.models import Addressee
+from moyai.tax.addressees.services import OwnerSpec, owner_resolve
 from moyai.tax.common.rules import (
     DueDateCalendar,
     InstallmentPlan,
@@ -38,7 +39,7 @@ from moyai.tax.common.rules import (
     split_installments,
 )
 from moyai.tax.common.rules import RuleInputError as CommonRuleInputError
-from moyai.tax.common.services import check_fiscal_year, input_digest
+from moyai.tax.common.services import check_fiscal_year, input_digest, insert_rows
 from moyai.tax.property import rules
 from moyai.tax.property.models import (
     AssessmentReason,
@@ -333,6 +334,16 @@ def _owner(owner_id: int) -> Addressee:
     return owner
 
 
+def _owner_of(owner_id: int | None, owner: OwnerSpec | None) -> Addressee:
+    """The owner by id, or as the clerk entered it (one 税務宛名番号 or co-owners with shares,
+    a new 共有者の集まり being registered in the caller's transaction)."""
+    if owner is not None:
+        return owner_resolve(spec=owner)
+    if owner_id is None:
+        raise ServiceError("所有者を入力してください", field="owner_id")
+    return _owner(owner_id)
+
+
 def _note(note: str) -> str:
     if not note.strip():
         raise ServiceError("異動の内容（登記の原因など）を入力してください", field="note")
@@ -358,17 +369,23 @@ def _audit_ledger(kind: str, rows: Iterable[Parcel | Building], change: str, not
 
 @transaction.atomic
 def parcel_register(
-    *, owner_id: int, facts: ParcelFacts, changed_on: date, note: str = "新規登録"
+    *,
+    owner_id: int | None = None,
+    owner: OwnerSpec | None = None,
+    facts: ParcelFacts,
+    changed_on: date,
+    note: str = "新規登録",
 ) -> Parcel:
-    """土地の登録 (from the 年度 after ``changed_on``, e.g. a 登記 or 家屋 survey)."""
-    owner = _owner(owner_id)
+    """土地の登録 (from the 年度 after ``changed_on``, e.g. a 登記 or 家屋 survey); the owner by
+    id or as entered (``OwnerSpec``: one 税務宛名番号 or co-owners with 持分 and 代表者)."""
     values = _parcel_fields(facts)
+    owner_row = _owner_of(owner_id, owner)
     if Parcel.objects.filter(
         location=values["location"], lot_number=values["lot_number"], valid_to__isnull=True
     ).exists():
         raise ServiceError("同じ所在・地番の土地が登録されています", field="lot_number")
     parcel: Parcel = Parcel.objects.create(
-        owner=owner,
+        owner=owner_row,
         valid_from=first_year(changed_on),
         change=Change.NEW,
         changed_on=changed_on,
@@ -382,17 +399,22 @@ def parcel_register(
 
 @transaction.atomic
 def building_register(
-    *, owner_id: int, facts: BuildingFacts, changed_on: date, note: str = "新規登録"
+    *,
+    owner_id: int | None = None,
+    owner: OwnerSpec | None = None,
+    facts: BuildingFacts,
+    changed_on: date,
+    note: str = "新規登録",
 ) -> Building:
     """家屋の登録 (新築: taxed from the 年度 whose 1 January first finds it)."""
-    owner = _owner(owner_id)
     values = _building_fields(facts)
+    owner_row = _owner_of(owner_id, owner)
     if Building.objects.filter(
         location=values["location"], house_number=values["house_number"], valid_to__isnull=True
     ).exists():
         raise ServiceError("同じ所在・家屋番号の家屋が登録されています", field="house_number")
     building: Building = Building.objects.create(
-        owner=owner,
+        owner=owner_row,
         valid_from=first_year(changed_on),
         change=Change.NEW,
         changed_on=changed_on,
@@ -586,13 +608,14 @@ def _transfer(
     model: type[Parcel] | type[Building],
     row_id: int,
     name: str,
-    owner_id: int,
+    owner_id: int | None,
+    owner_spec: OwnerSpec | None,
     changed_on: date,
     note: str,
 ) -> Any:
     note = _note(note)
     row = _current_row(model, row_id, name)
-    owner = _owner(owner_id)
+    owner = _owner_of(owner_id, owner_spec)
     if owner.pk == row.owner_id:
         raise ServiceError("新しい所有者が今の所有者と同じです", field="owner_id")
     year = first_year(changed_on)
@@ -611,16 +634,31 @@ def _transfer(
 
 
 @transaction.atomic
-def parcel_transfer(*, parcel_id: int, owner_id: int, changed_on: date, note: str) -> Parcel:
-    """所有権移転 of a 土地 (売買・相続 …): the new owner is taxed from the next 年度."""
-    parcel: Parcel = _transfer(Parcel, parcel_id, "土地", owner_id, changed_on, note)
+def parcel_transfer(
+    *,
+    parcel_id: int,
+    owner_id: int | None = None,
+    owner: OwnerSpec | None = None,
+    changed_on: date,
+    note: str,
+) -> Parcel:
+    """所有権移転 of a 土地 (売買・相続 …): the new owner (by id, or as entered: one
+    税務宛名番号 or co-owners) is taxed from the next 年度."""
+    parcel: Parcel = _transfer(Parcel, parcel_id, "土地", owner_id, owner, changed_on, note)
     return parcel
 
 
 @transaction.atomic
-def building_transfer(*, building_id: int, owner_id: int, changed_on: date, note: str) -> Building:
+def building_transfer(
+    *,
+    building_id: int,
+    owner_id: int | None = None,
+    owner: OwnerSpec | None = None,
+    changed_on: date,
+    note: str,
+) -> Building:
     """所有権移転 of a 家屋."""
-    building: Building = _transfer(Building, building_id, "家屋", owner_id, changed_on, note)
+    building: Building = _transfer(Building, building_id, "家屋", owner_id, owner, changed_on, note)
     return building
 
 
@@ -666,6 +704,95 @@ def parcel_revalue(*, parcel_id: int, assessed_value: int, fiscal_year: int, not
     )
     _audit_ledger("parcel", [new], Change.REVALUATION, note)
     return new
+
+
+def _corrected(
+    model: type[Parcel] | type[Building],
+    row: Parcel | Building,
+    values: dict[str, Any],
+    fiscal_year: int,
+    note: str,
+) -> Any:
+    changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+    if not changed:
+        raise ServiceError("変更された項目がありません", field="note")
+    _close(row, fiscal_year)
+    new = model.objects.create(
+        valid_from=fiscal_year,
+        change=Change.REVALUATION,
+        changed_on=date(fiscal_year, 1, 1),
+        predecessors=[row.pk],
+        note=note,
+        created_by=current_actor().username,
+        **_copy(row, **values),
+    )
+    kind = model.__name__.lower()
+    audit_record(
+        action=AuditAction.UPDATE,
+        target_type=f"property_{kind}",
+        target_id=new.pk,
+        purpose="固定資産課税台帳の修正",
+        detail={
+            "rows": [row.pk, new.pk],
+            "note": note,
+            "before": {k: str(getattr(row, k)) for k in changed},
+            "after": {k: str(v) for k, v in changed.items()},
+        },
+    )
+    emit(
+        type=f"property_tax.{kind}.{Change.REVALUATION}",
+        subject_type=f"property_{kind}",
+        subject_id=str(new.pk),
+        payload={"rows": [new.pk], "predecessor": row.pk},
+    )
+    return new
+
+
+@transaction.atomic
+def parcel_correct(*, parcel_id: int, facts: ParcelFacts, fiscal_year: int, note: str) -> Parcel:
+    """土地の修正 (台帳の記載の誤り・評価の修正・住宅用地の認定の変更) from ``fiscal_year`` on: a
+    new version with the corrected facts; the owner stays (所有権移転 is its own 異動) and the
+    年度 before keep their rows."""
+    note = _note(note)
+    check_year(fiscal_year)
+    parcel: Parcel = _current_row(Parcel, parcel_id, "土地")
+    values = _parcel_fields(replace(facts, prior=facts.prior or parcel.prior))
+    if (values["location"], values["lot_number"]) != (parcel.location, parcel.lot_number) and (
+        Parcel.objects.filter(
+            location=values["location"], lot_number=values["lot_number"], valid_to__isnull=True
+        )
+        .exclude(pk=parcel.pk)
+        .exists()
+    ):
+        raise ServiceError("同じ所在・地番の土地が登録されています", field="lot_number")
+    corrected: Parcel = _corrected(Parcel, parcel, values, fiscal_year, note)
+    return corrected
+
+
+@transaction.atomic
+def building_correct(
+    *, building_id: int, facts: BuildingFacts, fiscal_year: int, note: str
+) -> Building:
+    """家屋の修正 (種類・構造・床面積・評価額・新築住宅減額の要件 …) from ``fiscal_year`` on."""
+    note = _note(note)
+    check_year(fiscal_year)
+    building: Building = _current_row(Building, building_id, "家屋")
+    values = _building_fields(facts)
+    if (values["location"], values["house_number"]) != (
+        building.location,
+        building.house_number,
+    ) and (
+        Building.objects.filter(
+            location=values["location"],
+            house_number=values["house_number"],
+            valid_to__isnull=True,
+        )
+        .exclude(pk=building.pk)
+        .exists()
+    ):
+        raise ServiceError("同じ所在・家屋番号の家屋が登録されています", field="house_number")
+    corrected: Building = _corrected(Building, building, values, fiscal_year, note)
+    return corrected
 
 
 @transaction.atomic
@@ -908,7 +1035,7 @@ def _assess_owners(
         PropertyTaxAssessment.objects.filter(
             fiscal_year=year, owner_id__in=changed, is_current=True
         ).update(is_current=False)
-    PropertyTaxAssessment.objects.bulk_create(new)
+    insert_rows(PropertyTaxAssessment, new)
     result.owners += len(owner_ids)
     result.written += len(new)
     if new:
@@ -932,16 +1059,30 @@ def assessment_run(
     chunk_size: int = 2000,
     progress: Callable[[int, int], None] | None = None,
     job_key: str | None = None,
+    shard: tuple[int, int] = (0, 1),
+    initial: bool | None = None,
 ) -> RunResult:
     """賦課: every 納税義務者 of the 年度, ``chunk_size`` owners per transaction; resumable
-    (``job_key``) and idempotent (a re-run writes only what changed, as 更正)."""
+    (``job_key``) and idempotent (a re-run writes only what changed, as 更正).
+
+    ``shard=(i, n)`` takes every n-th owner from the i-th, so that n workers (processes or
+    machines) share one run (each shard is a job of its own, ``KEY:i/n``); the caller then
+    decides ``initial`` once for all of them, as 個人住民税's run does.
+    """
+    index, count = shard
+    if not 0 <= index < count:
+        raise ServiceError(f"分担の指定が正しくありません: {index}/{count}", field="shard")
     with tenant_context(municipality):
         check_year(fiscal_year)
         setup = parameters_in_force(fiscal_year=fiscal_year)
-        owners = liable_owners(fiscal_year)
-        after_initial = PropertyTaxAssessment.objects.filter(fiscal_year=fiscal_year).exists()
+        owners = liable_owners(fiscal_year)[index::count]
+        if initial is None:
+            initial = not PropertyTaxAssessment.objects.filter(fiscal_year=fiscal_year).exists()
+    after_initial = not initial
     result = RunResult(fiscal_year)
     key = job_key or f"property_tax.assess:{fiscal_year}:{timezone.now().isoformat()}"
+    if count > 1:
+        key = f"{key}:{index + 1}/{count}"
 
     def process(start: int, end: int) -> None:
         _assess_owners(owners[start:end], setup, result, after_initial=after_initial)
@@ -992,7 +1133,10 @@ def assessment_correct(
             purpose=note.strip(),
             detail={"fiscal_year": fiscal_year, "changed": bool(new)},
         )
-    return new[0] if new else None
+    if not new:
+        return None
+    # Written without reading the key back (``insert_rows``): the row as stored.
+    return current_assessment(owner_id=owner_id, fiscal_year=fiscal_year)
 
 
 # --- 説明と試算 -----------------------------------------------------------------------------------

@@ -1,9 +1,11 @@
 """固定資産税の画面: 年度の状況・検索（所有者・地番）→ 名寄帳 → 納税通知書（課税明細書）,
-土地の履歴と所有権移転, 賦課の実行. Views parse input and call selectors/services (税務)."""
+課税台帳の入力（土地・家屋の登録と修正、分筆・合筆・滅失・所有権移転、償却資産の申告）, 賦課の実行.
+Views parse forms and call selectors/services (税務); a refused input writes nothing (400)."""
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,8 +19,9 @@ from moyai.platform.models import AuditAction, Role
 from moyai.platform.permissions import require_role
 from moyai.tax.addressees import selectors as addressees
 from moyai.tax.addressees.models import Addressee
-from moyai.tax.property import selectors, services
-from moyai.tax.property.models import Parcel
+from moyai.tax.common.forms import LedgerForm
+from moyai.tax.property import forms, selectors, services
+from moyai.tax.property.models import Building, Parcel
 from moyai.tax.resident.rules import wareki_nendo
 
 tax_role = require_role(Role.TAX)
@@ -149,42 +152,345 @@ def notice(request: HttpRequest, addressee_id: int) -> HttpResponse:
     return _pdf(issued)
 
 
-@tax_role
-def parcel(request: HttpRequest, parcel_id: int) -> HttpResponse:
-    """土地の履歴 (every version by 年度) and 所有権移転."""
+def _ledger_form(
+    request: HttpRequest,
+    form: LedgerForm,
+    template: str,
+    context: dict[str, Any],
+    write: Callable[[LedgerForm], str],
+) -> HttpResponse:
+    """POST: the form, then the service (its ServiceError on the field it names, nothing
+    written); success redirects to what ``write`` returns. 400 with the messages otherwise."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            return redirect(write(form))
+        except ServiceError as exc:
+            form.attach(exc.field, exc.message)
+    return render(
+        request,
+        template,
+        {"form": form, **context},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _current_parcel(parcel_id: int) -> Parcel:
     row: Parcel | None = Parcel.objects.select_related("owner").filter(pk=parcel_id).first()
     if row is None:
         raise Http404("土地が見つかりません")
-    error = ""
-    if request.method == "POST":
-        try:
-            number = request.POST.get("owner_number", "").strip()
-            new_owner = Addressee.objects.filter(number=number).first()
-            if new_owner is None:
-                raise ServiceError("新しい所有者の税務宛名番号が見つかりません", field="owner_id")
-            changed_on = date.fromisoformat(request.POST.get("changed_on", ""))
-            services.parcel_transfer(
-                parcel_id=row.pk,
-                owner_id=new_owner.pk,
-                changed_on=changed_on,
-                note=request.POST.get("note", ""),
-            )
-            messages.success(request, "所有権移転を登録しました")
-            return redirect(f"/tax/property/owners/{new_owner.pk}/")
-        except ValueError:
-            error = "異動日は YYYY-MM-DD で入力してください"
-        except ServiceError as exc:
-            error = exc.message
+    return row
+
+
+def _current_building(building_id: int) -> Building:
+    row: Building | None = Building.objects.select_related("owner").filter(pk=building_id).first()
+    if row is None:
+        raise Http404("家屋が見つかりません")
+    return row
+
+
+@tax_role
+def parcel(request: HttpRequest, parcel_id: int) -> HttpResponse:
+    """土地の履歴 (every version by 年度) and 所有権移転 (to one owner or to co-owners)."""
+    row = _current_parcel(parcel_id)
+    form = forms.TransferForm(request.POST if request.method == "POST" else None)
+
+    def write(f: LedgerForm) -> str:
+        assert isinstance(f, forms.TransferForm)
+        new = services.parcel_transfer(
+            parcel_id=row.pk,
+            owner=f.owner_spec(),
+            changed_on=f.cleaned_data["changed_on"],
+            note=f.cleaned_data["note"],
+        )
+        messages.success(request, "所有権移転を登録しました")
+        return f"/tax/property/owners/{new.owner_id}/"
+
     history = selectors.parcel_history(parcel_id=row.pk)
     audit_record(
+        action=AuditAction.READ, target_type="property_parcel", target_id=row.pk, purpose=PURPOSE
+    )
+    response = _ledger_form(
+        request, form, "property_tax/parcel.html", {"p": row, "history": history}, write
+    )
+    return response
+
+
+@tax_role
+def parcel_new(request: HttpRequest) -> HttpResponse:
+    """土地の新規登録 (所有者は単独の税務宛名番号か、共有者と持分と代表者)."""
+    form = forms.ParcelRegisterForm(request.POST if request.method == "POST" else None)
+
+    def write(f: LedgerForm) -> str:
+        assert isinstance(f, forms.ParcelRegisterForm)
+        new = services.parcel_register(
+            owner=f.owner_spec(),
+            facts=f.facts(),
+            changed_on=f.cleaned_data["changed_on"],
+            note=f.cleaned_data["note"],
+        )
+        messages.success(request, f"土地 {new} を登録しました")
+        return f"/tax/property/parcels/{new.pk}/"
+
+    return _ledger_form(
+        request, form, "property_tax/ledger_form.html", {"title": "土地の登録"}, write
+    )
+
+
+@tax_role
+def parcel_edit(request: HttpRequest, parcel_id: int) -> HttpResponse:
+    """土地の修正 (評価額・地積・住宅用地 …) from a 年度 on: a new version of the row."""
+    row = _current_parcel(parcel_id)
+    initial = {
+        "location": row.location,
+        "lot_number": row.lot_number,
+        "land_use": row.land_use,
+        "area_m2": row.area_m2.replace(",", ""),
+        "assessed_value": row.assessed_value,
+        "small_residential_m2": _m2(row.small_residential_area),
+        "general_residential_m2": _m2(row.general_residential_area),
+        "in_urbanization_area": row.in_urbanization_area,
+        "fiscal_year": services.SUPPORTED_FISCAL_YEARS[-1],
+    }
+    form = forms.ParcelCorrectForm(
+        request.POST if request.method == "POST" else None, initial=initial
+    )
+
+    def write(f: LedgerForm) -> str:
+        assert isinstance(f, forms.ParcelCorrectForm)
+        new = services.parcel_correct(
+            parcel_id=row.pk,
+            facts=f.facts(),
+            fiscal_year=f.cleaned_data["fiscal_year"],
+            note=f.cleaned_data["note"],
+        )
+        messages.success(request, "土地を修正しました（次の賦課から反映）")
+        return f"/tax/property/parcels/{new.pk}/"
+
+    return _ledger_form(
+        request,
+        form,
+        "property_tax/ledger_form.html",
+        {"title": f"土地の修正 {row}", "row": row},
+        write,
+    )
+
+
+@tax_role
+def parcel_subdivide(request: HttpRequest, parcel_id: int) -> HttpResponse:
+    """分筆: the 地積 of the new 筆 must add up to the old one."""
+    row = _current_parcel(parcel_id)
+    form = forms.SubdivideForm(request.POST if request.method == "POST" else None)
+
+    def write(f: LedgerForm) -> str:
+        assert isinstance(f, forms.SubdivideForm)
+        new = services.parcel_subdivide(
+            parcel_id=row.pk,
+            parts=f.cleaned_data["parts"],
+            changed_on=f.cleaned_data["changed_on"],
+            note=f.cleaned_data["note"],
+        )
+        messages.success(request, f"分筆しました（{len(new)}筆）")
+        return f"/tax/property/parcels/{new[0].pk}/"
+
+    return _ledger_form(
+        request,
+        form,
+        "property_tax/ledger_form.html",
+        {"title": f"分筆 {row}（地積 {row.area_m2}㎡）", "row": row},
+        write,
+    )
+
+
+@tax_role
+def parcel_merge(request: HttpRequest, parcel_id: int) -> HttpResponse:
+    """合筆: this 筆 and others of the same owner, 所在 and 地目 (by 地番) become one."""
+    row = _current_parcel(parcel_id)
+    form = forms.MergeForm(
+        request.POST if request.method == "POST" else None,
+        initial={"lot_number": row.lot_number},
+    )
+
+    def write(f: LedgerForm) -> str:
+        assert isinstance(f, forms.MergeForm)
+        numbers = [n for n in f.cleaned_data["lot_numbers"] if n != row.lot_number]
+        others = dict(
+            Parcel.objects.filter(
+                location=row.location, lot_number__in=numbers, valid_to__isnull=True
+            ).values_list("lot_number", "pk")
+        )
+        missing = [n for n in numbers if n not in others]
+        if missing:
+            raise ServiceError(
+                f"{row.location}に現在の土地がない地番です: {'・'.join(missing)}",
+                field="lot_numbers",
+            )
+        merged = services.parcel_merge(
+            parcel_ids=[row.pk, *(others[n] for n in numbers)],
+            lot_number=f.cleaned_data["lot_number"],
+            assessed_value=f.cleaned_data["assessed_value"],
+            changed_on=f.cleaned_data["changed_on"],
+            note=f.cleaned_data["note"],
+        )
+        messages.success(request, f"合筆しました（{merged}）")
+        return f"/tax/property/parcels/{merged.pk}/"
+
+    return _ledger_form(
+        request,
+        form,
+        "property_tax/ledger_form.html",
+        {"title": f"合筆 {row}", "row": row},
+        write,
+    )
+
+
+@tax_role
+def building(request: HttpRequest, building_id: int) -> HttpResponse:
+    """家屋の履歴 and 所有権移転."""
+    row = _current_building(building_id)
+    form = forms.TransferForm(request.POST if request.method == "POST" else None)
+
+    def write(f: LedgerForm) -> str:
+        assert isinstance(f, forms.TransferForm)
+        new = services.building_transfer(
+            building_id=row.pk,
+            owner=f.owner_spec(),
+            changed_on=f.cleaned_data["changed_on"],
+            note=f.cleaned_data["note"],
+        )
+        messages.success(request, "所有権移転を登録しました")
+        return f"/tax/property/owners/{new.owner_id}/"
+
+    history = selectors.building_history(building_id=row.pk)
+    audit_record(
         action=AuditAction.READ,
-        target_type="property_parcel",
+        target_type="property_building",
         target_id=row.pk,
         purpose=PURPOSE,
     )
-    return render(
-        request,
-        "property_tax/parcel.html",
-        {"p": row, "history": history, "error": error},
-        status=400 if error else 200,
+    return _ledger_form(
+        request, form, "property_tax/building.html", {"b": row, "history": history}, write
     )
+
+
+@tax_role
+def building_new(request: HttpRequest) -> HttpResponse:
+    """家屋の新規登録 (新築など)."""
+    form = forms.BuildingRegisterForm(request.POST if request.method == "POST" else None)
+
+    def write(f: LedgerForm) -> str:
+        assert isinstance(f, forms.BuildingRegisterForm)
+        new = services.building_register(
+            owner=f.owner_spec(),
+            facts=f.facts(),
+            changed_on=f.cleaned_data["changed_on"],
+            note=f.cleaned_data["note"],
+        )
+        messages.success(request, f"家屋 {new} を登録しました")
+        return f"/tax/property/buildings/{new.pk}/"
+
+    return _ledger_form(
+        request, form, "property_tax/ledger_form.html", {"title": "家屋の登録"}, write
+    )
+
+
+@tax_role
+def building_edit(request: HttpRequest, building_id: int) -> HttpResponse:
+    """家屋の修正 from a 年度 on (a new version of the row)."""
+    row = _current_building(building_id)
+    initial = {
+        "location": row.location,
+        "house_number": row.house_number,
+        "house_kind": row.house_kind,
+        "structure": row.structure,
+        "floor_area_m2": row.floor_area_m2.replace(",", ""),
+        "residential_m2": _m2(row.residential_area),
+        "built_year": row.built_year,
+        "assessed_value": row.assessed_value,
+        "completed_on": row.completed_on,
+        "fireproof_3plus": row.fireproof_3plus,
+        "long_life_certified": row.long_life_certified,
+        "rental": row.rental,
+        "in_urbanization_area": row.in_urbanization_area,
+        "fiscal_year": services.SUPPORTED_FISCAL_YEARS[-1],
+    }
+    form = forms.BuildingCorrectForm(
+        request.POST if request.method == "POST" else None, initial=initial
+    )
+
+    def write(f: LedgerForm) -> str:
+        assert isinstance(f, forms.BuildingCorrectForm)
+        new = services.building_correct(
+            building_id=row.pk,
+            facts=f.facts(),
+            fiscal_year=f.cleaned_data["fiscal_year"],
+            note=f.cleaned_data["note"],
+        )
+        messages.success(request, "家屋を修正しました（次の賦課から反映）")
+        return f"/tax/property/buildings/{new.pk}/"
+
+    return _ledger_form(
+        request,
+        form,
+        "property_tax/ledger_form.html",
+        {"title": f"家屋の修正 {row}", "row": row},
+        write,
+    )
+
+
+@tax_role
+def building_demolish(request: HttpRequest, building_id: int) -> HttpResponse:
+    """滅失 (取壊し・焼失 …): not taxed from the next 年度 on."""
+    row = _current_building(building_id)
+    form = forms.ChangeForm(request.POST if request.method == "POST" else None)
+
+    def write(f: LedgerForm) -> str:
+        services.building_demolish(
+            building_id=row.pk,
+            changed_on=f.cleaned_data["changed_on"],
+            note=f.cleaned_data["note"],
+        )
+        messages.success(request, "滅失を登録しました")
+        return f"/tax/property/buildings/{row.pk}/"
+
+    return _ledger_form(
+        request,
+        form,
+        "property_tax/ledger_form.html",
+        {"title": f"家屋の滅失 {row}", "row": row},
+        write,
+    )
+
+
+@tax_role
+def assets(request: HttpRequest, addressee_id: int) -> HttpResponse:
+    """償却資産の申告 (課税標準額の合計); a second one for the 年度 is a 修正申告."""
+    _owner_exists(addressee_id)
+    owner = addressees.addressee_get(addressee_id=addressee_id, purpose=PURPOSE)
+    form = forms.AssetDeclarationForm(
+        request.POST if request.method == "POST" else None,
+        initial={"fiscal_year": _year(request)},
+    )
+
+    def write(f: LedgerForm) -> str:
+        d = f.cleaned_data
+        services.assets_declare(
+            owner_id=owner.pk,
+            fiscal_year=d["fiscal_year"],
+            declared_base=d["declared_base"],
+            declared_on=d["declared_on"],
+            note=d.get("note") or "",
+        )
+        messages.success(request, "償却資産の申告を登録しました（次の賦課から反映）")
+        return f"/tax/property/owners/{owner.pk}/?year={d['fiscal_year']}"
+
+    return _ledger_form(
+        request,
+        form,
+        "property_tax/ledger_form.html",
+        {"title": f"償却資産の申告 {owner.name}（{owner.number}）"},
+        write,
+    )
+
+
+def _m2(value: int | None) -> str:
+    return "" if value is None else f"{value // 100}.{value % 100:02d}"

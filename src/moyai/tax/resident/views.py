@@ -26,8 +26,8 @@ from moyai.tax.resident.models import Collection
 
 tax_role = require_role(Role.TAX)
 # The assessment runs of the tax 業務 whose progress this page follows, and where to go back.
-RUN_KEYS = ("resident_tax.assess:", "property_tax.assess:")
-RUN_PAGES = ("/tax/resident/", "/tax/property/")
+RUN_KEYS = ("resident_tax.assess:", "property_tax.assess:", "light_vehicle_tax.assess:")
+RUN_PAGES = ("/tax/resident/", "/tax/property/", "/tax/light-vehicle/")
 PURPOSE = "個人住民税の賦課事務"
 
 

@@ -1,6 +1,6 @@
 """``moyai light_vehicle …``: 軽自動車税（種別割） from the command line.
 
-moyai light_vehicle assess   -m CODE --year 2026
+moyai light_vehicle assess   -m CODE --year 2026 [--chunk 2000] [--resume KEY]
 moyai light_vehicle notices  -m CODE --year 2026 OUT/
 moyai light_vehicle simulate --year 2026 [-m CODE] FILE.json|-   ({"vehicle": {…}, "exemption": …})
 """
@@ -41,6 +41,9 @@ class Command(MunicipalityCommand):
             sub.add_argument("--year", type=int, required=True, help="年度（西暦、例: 2026）")
             if name == "simulate":
                 sub.add_argument("--json", action="store_true", help="結果を JSON で出力")
+            if name == "assess":
+                sub.add_argument("--chunk", type=int, default=2000, help="1回の処理台数")
+                sub.add_argument("--resume", help="中断した賦課のジョブキー")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -58,7 +61,10 @@ class Command(MunicipalityCommand):
 
     def _assess(self, options: dict[str, Any]) -> None:
         result = services.assessment_run(
-            municipality=self._one(options), fiscal_year=options["year"]
+            municipality=self._one(options),
+            fiscal_year=options["year"],
+            chunk_size=options["chunk"],
+            job_key=options["resume"],
         )
         self.stdout.write(
             f"{wareki_nendo(options['year'])}: 車両 {result.vehicles} 台、"
@@ -67,6 +73,8 @@ class Command(MunicipalityCommand):
         )
         for plate, field, message in result.problems[:50]:
             self.stdout.write(f"{plate}: {field}: {message}")
+        if result.job is not None:
+            self.stdout.write(f"ジョブキー: {result.job.key}")
 
     def _notices(self, options: dict[str, Any]) -> None:
         municipality = self._one(options)
