@@ -154,6 +154,7 @@ def world(town_a, town_b, make_town, make_staff):
             )
         property_services.assessment_run(municipality=town_b, fiscal_year=2026)
         vehicle_services.assessment_run(municipality=town_b, fiscal_year=2026)
+        statement_b = _billing_statement(town_b)
     ids = {
         "audit_id": audit_b.pk,
         "grant_id": grant_b.pk,
@@ -170,6 +171,14 @@ def world(town_a, town_b, make_town, make_staff):
         "vehicle_id": vehicle_b.pk,
         "building_id": building_b.pk,
         "code": town_b.code,
+        "statement_id": statement_b.pk,
+        # 割り勘: 協議会・費用プール・構成団体・月次の按分 are operator-level tables (no tenant
+        # data; the operator sees every 協議会), so these ids name no row: the routes must
+        # refuse staff (403) and answer the operator 404. B's own data is statement_id.
+        "council_id": 999_999,
+        "run_id": 999_999,
+        "membership_id": 999_999,
+        "pool_id": 999_999,
     }
     staff_a = make_staff(town_a, *MUNICIPAL_ROLES)
     operator = make_staff(None, Role.OPERATOR, username="operator-x")
@@ -179,6 +188,30 @@ def world(town_a, town_b, make_town, make_staff):
         "ids": ids,
         "staff": {"staff_a": staff_a, "operator": operator},
     }
+
+
+def _billing_statement(town_b):
+    """B's 負担金請求明細 of a one-member 協議会 (a tenant row of B)."""
+    from moyai.operations.billing import services as billing_services
+    from moyai.operations.billing.models import Statement
+
+    council = billing_services.consortium_create(name="割り勘の分離試験")
+    billing_services.membership_add(
+        council=council, municipality=town_b, joined_on=date(2026, 4, 1)
+    )
+    billing_services.pool_create(
+        council=council,
+        data=billing_services.PoolData(
+            name="組織運営費",
+            category="operations",
+            rule="equal_population",
+            amount=100_000,
+            valid_from=date(2026, 4, 1),
+        ),
+    )
+    run = billing_services.allocation_run(council=council, month=date(2026, 4, 1))
+    with tenant_context(town_b):
+        return Statement.objects.get(run=run)
 
 
 def snapshot_b(town_b) -> dict:

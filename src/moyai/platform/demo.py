@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from moyai.operations.billing import demo as billing_demo
 from moyai.platform import services
 from moyai.platform.audit import Actor, acting_as, audit_record
 from moyai.platform.models import MUNICIPAL_ROLES, AuditAction, Municipality, Role, StaffUser
@@ -126,6 +127,7 @@ def seed_demo(*, password: str | None = None, persons: int = 300) -> DemoSeed:
             seed_population(m, persons=persons, seed=i + 1)
             _demo_resident_tax(m, seed=i + 1)
             _demo_property_tax(m, seed=i + 1)
+    billing_demo.seed_billing_demo(council=council, municipalities=municipalities)
     return DemoSeed(True, password, key, logins)
 
 

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "moyai.tax.addressees",
     "moyai.tax.property",
     "moyai.tax.light_vehicle",
+    "moyai.operations.billing",
     "moyai.web",
 ]
 

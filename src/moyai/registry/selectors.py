@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
@@ -286,3 +286,16 @@ def person_by_my_number(*, my_number: str, purpose: str) -> ResidentRecord | Non
     if person is None:
         return None
     return person_get(person_id=person.pk, purpose=purpose)
+
+
+# --- counts for other apps (割り勘の人口割): aggregates only, no person is returned ---------------
+
+
+def population_count_as_of(*, on: date) -> int:
+    """住民基本台帳人口: how many people lived in the municipality on ``on`` (a count)."""
+    return _as_of(on).filter(status=ResidentStatus.RESIDENT).count()
+
+
+def movement_count(*, start: datetime, end: datetime) -> int:
+    """How many 異動 were processed in ``[start, end)`` (a count)."""
+    return Movement.objects.filter(processed_at__gte=start, processed_at__lt=end).count()

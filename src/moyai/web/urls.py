@@ -25,6 +25,7 @@ urlpatterns = [
     path("tax/property/", include("moyai.tax.property.urls")),
     path("tax/light-vehicle/", include("moyai.tax.light_vehicle.urls")),
     path("tax/addressees/", include("moyai.tax.addressees.urls")),
+    path("operations/billing/", include("moyai.operations.billing.urls")),
     path(
         "public/tax/simulate/",
         include((resident_tax_public, "resident_tax_public")),
