@@ -32,6 +32,7 @@ from moyai.tax.light_vehicle import services as vehicle_services
 from moyai.tax.property import services as property_services
 from moyai.tax.resident.models import Employer, TaxDocument
 from moyai.web.api import api
+from tests.disaster.isolation import seed_b as seed_disaster_b
 
 from ..conftest import signed_in_client
 
@@ -152,6 +153,7 @@ def world(town_a, town_b, make_town, make_staff):
                 acquired_on=date(2025, 1, 1),
                 note=CANARY,
             )
+            disaster_ids_b = seed_disaster_b(CANARY)
         property_services.assessment_run(municipality=town_b, fiscal_year=2026)
         vehicle_services.assessment_run(municipality=town_b, fiscal_year=2026)
         statement_b = _billing_statement(town_b)
@@ -171,6 +173,7 @@ def world(town_a, town_b, make_town, make_staff):
         "vehicle_id": vehicle_b.pk,
         "building_id": building_b.pk,
         "code": town_b.code,
+        **disaster_ids_b,
         "statement_id": statement_b.pk,
         # 割り勘: 協議会・費用プール・構成団体・月次の按分 are operator-level tables (no tenant
         # data; the operator sees every 協議会), so these ids name no row: the routes must

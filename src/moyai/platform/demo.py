@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from moyai.disaster import demo as disaster_demo
 from moyai.operations.billing import demo as billing_demo
 from moyai.platform import services
 from moyai.platform.audit import Actor, acting_as, audit_record
@@ -128,6 +129,7 @@ def seed_demo(*, password: str | None = None, persons: int = 300) -> DemoSeed:
             _demo_resident_tax(m, seed=i + 1)
             _demo_property_tax(m, seed=i + 1)
     billing_demo.seed_billing_demo(council=council, municipalities=municipalities)
+    disaster_demo.seed_disaster(municipalities[0])
     return DemoSeed(True, password, key, logins)
 
 

@@ -131,6 +131,9 @@ def _register_routers() -> None:
     from moyai.tax.light_vehicle.api import router as light_vehicle_tax_router
 
     api.add_router("/", light_vehicle_tax_router)
+    from moyai.disaster.api import router as disaster_router
+
+    api.add_router("/", disaster_router)
 
 
 _register_routers()

@@ -24,6 +24,7 @@ urlpatterns = [
     path("tax/resident/", include("moyai.tax.resident.urls")),
     path("tax/property/", include("moyai.tax.property.urls")),
     path("tax/light-vehicle/", include("moyai.tax.light_vehicle.urls")),
+    path("disaster/", include("moyai.disaster.urls")),
     path("tax/addressees/", include("moyai.tax.addressees.urls")),
     path("operations/billing/", include("moyai.operations.billing.urls")),
     path(
