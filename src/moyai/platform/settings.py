@@ -26,7 +26,7 @@ def _secret_key() -> str:
     if key:
         return key
     if ENV == "production":
-        raise RuntimeError("MOYAI_SECRET_KEY must be set in production")
+        return ""  # refused below, with every other problem of the production settings
     # demo / test: a random key kept beside the demo database, so sessions survive restarts.
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     path = DATA_DIR / "secret_key"
@@ -68,6 +68,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "moyai.platform.logging.RequestLogMiddleware",
+    "moyai.operations.metrics.middleware.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -110,7 +112,11 @@ TEMPLATES = [
 _default_sqlite = f"sqlite:///{DATA_DIR / 'moyai.sqlite3'}"
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("MOYAI_DATABASE_URL", _default_sqlite), conn_max_age=0
+        os.environ.get("MOYAI_DATABASE_URL", _default_sqlite),
+        # Seconds a web or worker process keeps its connection (0: one per request). The tenant
+        # setting is transaction-local, so a kept connection carries nothing to the next request.
+        conn_max_age=int(os.environ.get("MOYAI_DB_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,
     ),
 }
 DB_APP_ROLE = os.environ.get("MOYAI_DB_APP_ROLE", "moyai_app")
@@ -180,6 +186,8 @@ if _https:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = 31536000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Probes and the metrics scrape reach the application servers directly over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("MOYAI_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 CONTENT_SECURITY_POLICY = {
@@ -198,11 +206,28 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # --- tasks ----------------------------------------------------------------------------------
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get("MOYAI_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
-    }
+# MOYAI_TASK_BACKEND: ``db`` (default: the task table in the database, ``moyai worker``) or
+# ``rq`` (a Redis broker at MOYAI_REDIS_URL, workers on several machines: ``moyai rqworker``);
+# a dotted backend path is taken as it is. See docs/operations.md.
+_TASK_BACKENDS = {
+    "db": "django_tasks_db.DatabaseBackend",
+    "rq": "moyai.platform.broker.OnCommitRQBackend",
 }
+TASK_BACKEND = os.environ.get("MOYAI_TASK_BACKEND", "db")
+TASK_QUEUES = os.environ.get("MOYAI_TASK_QUEUES", "default").split(",")
+TASKS: dict[str, dict[str, object]] = {
+    "default": {"BACKEND": _TASK_BACKENDS.get(TASK_BACKEND, TASK_BACKEND)}
+}
+if TASK_BACKEND == "rq":
+    INSTALLED_APPS.append("django_rq")
+    TASKS["default"]["QUEUES"] = TASK_QUEUES
+    RQ_QUEUES = {
+        name: {
+            "URL": os.environ.get("MOYAI_REDIS_URL", "redis://127.0.0.1:6379/0"),
+            "DEFAULT_TIMEOUT": int(os.environ.get("MOYAI_TASK_TIMEOUT", "3600")),
+        }
+        for name in TASK_QUEUES
+    }
 
 # --- i18n -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "ja"
@@ -214,11 +239,24 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 
+# Logs: JSON lines on stderr in production (MOYAI_LOG_FORMAT=json|plain), one line per request
+# from moyai.platform.logging.RequestLogMiddleware; never personal data (docs/operations.md).
+LOG_FORMAT = os.environ.get("MOYAI_LOG_FORMAT", "json" if ENV == "production" else "plain")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request": {"()": "moyai.platform.logging.RequestContextFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "moyai.platform.logging.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+            "filters": ["request"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("MOYAI_LOG_LEVEL", "INFO")},
     "loggers": {
         "axes": {"level": "WARNING"},
@@ -227,3 +265,45 @@ LOGGING = {
         "fontTools": {"level": "WARNING"},
     },
 }
+
+# --- metrics (Prometheus) -------------------------------------------------------------------
+# /metrics answers only a bearer MOYAI_METRICS_TOKEN or a client address in MOYAI_METRICS_ALLOW
+# (comma-separated addresses or networks); with neither configured it answers 404 to everybody.
+# Several gunicorn workers share counters through PROMETHEUS_MULTIPROC_DIR
+# (deploy/gunicorn.conf.py).
+METRICS_TOKEN = os.environ.get("MOYAI_METRICS_TOKEN", "")
+METRICS_ALLOW = [
+    a.strip() for a in os.environ.get("MOYAI_METRICS_ALLOW", "").split(",") if a.strip()
+]
+
+
+# --- production refuses insecure defaults ---------------------------------------------------
+def _production_problems() -> list[str]:
+    problems = []
+    if DEBUG:
+        problems.append("MOYAI_DEBUG=1 は本番では使えません (DEBUG shows code and data on errors)")
+    if not SECRET_KEY:
+        problems.append("MOYAI_SECRET_KEY must be set: MOYAI_SECRET_KEY を設定してください")
+    elif len(SECRET_KEY) < 50 or SECRET_KEY.startswith("django-insecure"):
+        problems.append("MOYAI_SECRET_KEY は 50 文字以上の乱数にしてください")
+    if "MOYAI_ALLOWED_HOSTS" not in os.environ:
+        problems.append("MOYAI_ALLOWED_HOSTS を設定してください (the public host names)")
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        problems.append("MOYAI_DATABASE_URL に PostgreSQL を指定してください (postgres://...)")
+    for name in ("MOYAI_PII_KEYS", "MOYAI_DOCUMENT_KEY"):
+        if not os.environ.get(name):
+            problems.append(f"{name} を設定してください (id:base64 of 32 bytes)")
+    if not os.environ.get("MOYAI_PII_INDEX_KEY"):
+        problems.append("MOYAI_PII_INDEX_KEY を設定してください (base64 of 32 bytes)")
+    if not os.environ.get("MOYAI_PUBLIC_URL", "").startswith("https://"):
+        problems.append("MOYAI_PUBLIC_URL を https:// で設定してください (証明書の検証 URL)")
+    if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+        problems.append("MOYAI_METRICS_TOKEN は 32 文字以上にしてください")
+    return problems
+
+
+if ENV == "production" and (_problems := _production_problems()):
+    raise RuntimeError(
+        "moyai refuses to start in production with insecure settings "
+        "(本番環境の設定に問題があります; docs/operations.md):\n  - " + "\n  - ".join(_problems)
+    )

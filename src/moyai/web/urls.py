@@ -1,5 +1,6 @@
 from django.urls import include, path
 
+from moyai.operations.metrics import views as metrics_views
 from moyai.tax.resident.urls import public_patterns as resident_tax_public
 from moyai.web import views
 from moyai.web.api import api
@@ -33,4 +34,5 @@ urlpatterns = [
     ),
     path("api/v1/", api.urls),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics_views.metrics, name="metrics"),
 ]
