@@ -19,14 +19,14 @@ import segno
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
 from moyai.documents import signing
 from moyai.documents.kinds import get_kind
 from moyai.documents.models import DocumentSerialCounter, IssuedDocument, SigningKey
-from moyai.documents.pdf import render_document
+from moyai.documents.pdf import RenderedPdf, render_document
 from moyai.documents.rules import MAX_NUMBER, format_serial
 from moyai.platform.audit import audit_record, current_actor
 from moyai.platform.errors import NotFound, ServiceError
@@ -80,28 +80,57 @@ def qr_data_uri(url: str) -> str:
     return str(segno.make(url, error="m", micro=False).svg_data_uri(scale=4, border=2))
 
 
-def _next_number(year: int) -> int:
-    """The next serial number of the current municipality and ``year``.
+# How often an issue renders again with the next number after another clerk took its number
+# first, before it queues on the counter lock instead.
+OPTIMISTIC_ATTEMPTS = 3
 
-    The counter row stays locked until the issuing transaction ends: concurrent issues queue
-    here, and a failed issue gives its number back (no gaps, no duplicates).
-    """
-    counter = DocumentSerialCounter.objects.select_for_update().filter(year=year).first()
+
+def _counter(year: int, *, lock: bool) -> DocumentSerialCounter:
+    rows: QuerySet[DocumentSerialCounter] = DocumentSerialCounter.objects.filter(year=year)
+    if lock:
+        rows = rows.select_for_update()
+    counter = rows.first()
     if counter is None:
         try:
             with transaction.atomic():
                 DocumentSerialCounter.objects.create(year=year)
         except IntegrityError:
             pass  # created meanwhile by a concurrent first issue of the year
-        counter = DocumentSerialCounter.objects.select_for_update().get(year=year)
+        counter = rows.get()
     if counter.last_number >= MAX_NUMBER:
         raise ServiceError(
             f"{year}年の証明書番号が上限（{MAX_NUMBER}）に達しました", field="serial"
         )
+    return counter
+
+
+def _next_number(year: int) -> int:
+    """The next serial number of the current municipality and ``year``, taken under the counter
+    row's lock, which stays until the issuing transaction ends: concurrent issues queue here, and
+    a failed issue gives its number back (no gaps, no duplicates)."""
+    counter = _counter(year, lock=True)
     counter.last_number += 1
     counter.save(update_fields=["last_number"])
     number: int = counter.last_number
     return number
+
+
+def _peek_number(year: int) -> int:
+    """The number the next issue of ``year`` would get, without taking it (no lock)."""
+    number: int = _counter(year, lock=False).last_number + 1
+    return number
+
+
+def _claim_number(year: int, number: int) -> bool:
+    """Take ``number`` if it is still the next one (compare-and-set on the counter row): the row
+    is locked only from here to the end of the transaction, not while the PDF is rendered. An
+    uncommitted claim of the same number by another issue makes this wait for its outcome."""
+    return (
+        DocumentSerialCounter.objects.filter(year=year, last_number=number - 1).update(
+            last_number=number
+        )
+        == 1
+    )
 
 
 def _create_key(municipality: Municipality, *, now: datetime) -> SigningKey:
@@ -210,31 +239,55 @@ def document_issue(
     municipality = Municipality.objects.get(pk=tenant.id)
     now = timezone.now()
     issued_on = timezone.localdate(now)
-    number = _next_number(issued_on.year)
-    serial = format_serial(municipality.code, issued_on.year, number)
-    url = verification_url(serial)
-    info = DocumentInfo(
-        serial=serial,
-        kind=document_kind.code,
-        kind_label=document_kind.label,
-        municipality_code=municipality.code,
-        municipality_name=str(municipality),
-        issued_at=now,
-        issued_on_wareki=wareki(issued_on),
-        verify_url=url,
-        qr_data_uri=qr_data_uri(url),
-    )
-    rendered = render_document(template_name=template_name, context={**context, "document": info})
+    year = issued_on.year
 
-    key = _key_in_use(municipality, now=now)
-    signed = signing.sign_pdf(
-        rendered.pdf,
-        certificate_pem=key.certificate_pem,
-        private_key_der=_private_key(key, municipality.code),
-        reason=f"{document_kind.label}の発行（証明書番号 {serial}）",
-        location=str(municipality),
-        contact_info=url,
-    )
+    def build(number: int, key: SigningKey) -> tuple[str, RenderedPdf, bytes]:
+        serial = format_serial(municipality.code, year, number)
+        url = verification_url(serial)
+        info = DocumentInfo(
+            serial=serial,
+            kind=document_kind.code,
+            kind_label=document_kind.label,
+            municipality_code=municipality.code,
+            municipality_name=str(municipality),
+            issued_at=now,
+            issued_on_wareki=wareki(issued_on),
+            verify_url=url,
+            qr_data_uri=qr_data_uri(url),
+        )
+        rendered = render_document(
+            template_name=template_name, context={**context, "document": info}
+        )
+        signed = signing.sign_pdf(
+            rendered.pdf,
+            certificate_pem=key.certificate_pem,
+            private_key_der=_private_key(key, municipality.code),
+            reason=f"{document_kind.label}の発行（証明書番号 {serial}）",
+            location=str(municipality),
+            contact_info=url,
+        )
+        return serial, rendered, signed
+
+    # The serial is printed in the PDF, so it must be known before rendering. Rendering and
+    # signing take most of an issue's time; holding the counter lock through them would make
+    # every certificate of the municipality wait for the one before it (measured in the load
+    # test). So the PDF is built for the number that is next now and the number is then claimed
+    # by compare-and-set; if another clerk took it meanwhile, the PDF is built again for the
+    # following number. A first issue (no signing key yet) or a key renewal takes the lock.
+    built: tuple[int, SigningKey, tuple[str, RenderedPdf, bytes]] | None = None
+    key = SigningKey.objects.filter(retired_at__isnull=True).first()
+    if key is not None and key.not_after - signing.ROTATE_BEFORE > now:
+        for _ in range(OPTIMISTIC_ATTEMPTS):
+            number = _peek_number(year)
+            candidate = build(number, key)
+            if _claim_number(year, number):
+                built = (number, key, candidate)
+                break
+    if built is None:
+        number = _next_number(year)
+        key = _key_in_use(municipality, now=now)
+        built = (number, key, build(number, key))
+    number, key, (serial, rendered, signed) = built
     document = IssuedDocument.objects.create(
         serial=serial,
         year=issued_on.year,
