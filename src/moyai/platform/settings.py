@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "moyai.tax.property",
     "moyai.tax.light_vehicle",
     "moyai.operations.billing",
+    "moyai.operations.backup",
     "moyai.disaster",
     "moyai.web",
 ]

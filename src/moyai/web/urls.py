@@ -28,6 +28,7 @@ urlpatterns = [
     path("disaster/", include("moyai.disaster.urls")),
     path("tax/addressees/", include("moyai.tax.addressees.urls")),
     path("operations/billing/", include("moyai.operations.billing.urls")),
+    path("operations/backup/", include("moyai.operations.backup.urls")),
     path(
         "public/tax/simulate/",
         include((resident_tax_public, "resident_tax_public")),

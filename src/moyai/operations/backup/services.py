@@ -1,0 +1,828 @@
+"""バックアップ・復元: back up one municipality, restore it to a point in time, verify, prune.
+
+Operators run these (CLI, nightly tasks); they never show personal data. Each is recorded in
+the municipality's audit log: a backup as 出力 (``backup``), a restore as 更新
+(``backup_restore``), a verification as 参照 (``backup_verify``).
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.db import connection, connections, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from moyai.operations.backup import rules
+from moyai.operations.backup.keys import BackupKeyError, Corrupted
+from moyai.operations.backup.repository import (
+    FORMAT,
+    FORMAT_VERSION,
+    BackupProblem,
+    Repository,
+    WriteStats,
+    snapshot_id,
+)
+from moyai.operations.backup.tables import (
+    AUDIT_HEAD_TABLE,
+    AUDIT_TABLE,
+    TableSpec,
+    advance_sequence,
+    delete_rows,
+    dump_lines,
+    insert_rows,
+    parse_header,
+    row_parser,
+    set_database_tenant,
+    tenant_tables,
+)
+from moyai.operations.backup.targets import Target, configured_targets
+from moyai.platform.audit import audit_record
+from moyai.platform.errors import ServiceError
+from moyai.platform.models import AuditAction, AuditEvent, Municipality, OutboxEvent
+from moyai.platform.tenancy import tenant_context
+
+# Audit rows that backup itself writes: they do not count as a change of the tenant.
+BACKUP_TARGET_TYPES = ("backup", "backup_verify", "backup_prune")
+STANDARD_PREFIX = "standard/"
+
+
+def repository_for(
+    code: str, *, targets: list[Target] | None = None, keys: dict[int, bytes] | None = None
+) -> Repository:
+    return Repository(targets if targets is not None else configured_targets(), code, keys)
+
+
+@dataclass
+class BackupResult:
+    snapshot_id: str
+    kind: str
+    taken_at: datetime
+    unchanged: bool
+    rows: dict[str, int]
+    stats: WriteStats
+    seconds: float
+
+
+def _watermark() -> dict[str, int]:
+    """How far the tenant's history and outbox had got (inside a tenant context)."""
+    head = AuditEvent.objects.aggregate(m=Max("seq"))["m"] or 0
+    outbox = OutboxEvent.objects.aggregate(m=Max("id"))["m"] or 0
+    return {"audit_seq": int(head), "outbox_id": int(outbox)}
+
+
+def _changed_since(watermark: dict[str, int]) -> bool:
+    """Whether anything was recorded since ``watermark``: every write of tenant data appends to
+    the audit log (house rule) and business events to the outbox; backup's own audit rows do
+    not count."""
+    if OutboxEvent.objects.filter(id__gt=watermark.get("outbox_id", 0)).exists():
+        return True
+    return (
+        AuditEvent.objects.filter(seq__gt=watermark.get("audit_seq", 0))
+        .exclude(target_type__in=BACKUP_TARGET_TYPES)
+        .exists()
+    )
+
+
+def _schema() -> dict[str, Any]:
+    from django.db.migrations.recorder import MigrationRecorder
+
+    applied: dict[str, str] = {}
+    for app, name in MigrationRecorder(connection).applied_migrations():
+        if name > applied.get(app, ""):
+            applied[app] = name
+    return applied
+
+
+def backup_tenant(
+    *,
+    municipality: Municipality,
+    kind: str = "auto",
+    targets: list[Target] | None = None,
+    keys: dict[int, bytes] | None = None,
+    purpose: str = "バックアップ",
+    chunker: dict[str, int] | None = None,
+) -> BackupResult:
+    """バックアップ: write a snapshot of every tenant table of ``municipality``.
+
+    ``kind``: ``full`` (also writes the standard layout, so the backup is a migration package),
+    ``incremental`` (only chunks not yet stored are written; when nothing was recorded since the
+    previous snapshot, the tables are not even read) or ``auto`` (full when the repository has
+    no snapshot under the current key version, else incremental).
+    """
+    if kind not in {"auto", "full", "incremental"}:
+        raise ServiceError(f"種別 {kind} はありません（full・incremental・auto）", field="kind")
+    started = time.perf_counter()
+    repo = repository_for(municipality.code, targets=targets, keys=keys)
+    parent: dict[str, Any] | None = None
+    try:
+        key = repo.current_key()
+        for target in repo.targets:
+            repo.check_key(key, target, write=True)
+        existing = repo.snapshots()
+        if existing:
+            latest = repo.read_manifest(existing[-1].id)
+            if int(latest["key_version"]) == key.version:
+                parent = latest
+                repo.incomplete = [
+                    t for t in repo.targets if not t.exists(repo.snapshot_key(latest["id"]))
+                ]
+    except (BackupKeyError, BackupProblem) as exc:
+        raise ServiceError(str(exc), field="key") from None
+    if kind == "auto":
+        kind = "incremental" if parent is not None else "full"
+    known = repo.chunk_names(parent) if parent is not None else set()
+    stats = WriteStats()
+    files: dict[str, Any] = {}
+    unchanged = False
+
+    def make_chunker() -> rules.Chunker:
+        return rules.Chunker(**(chunker or {}))
+
+    if kind == "full":
+        # The standard layout: its own consistent export (and audit row), taken just before
+        # the table snapshot, so that the snapshot includes that audit row.
+        from moyai.exchange.selectors import export_tenant
+
+        with tempfile.TemporaryDirectory(prefix="moyai-backup-") as tmp:
+            out = Path(tmp) / "layout"
+            export_tenant(
+                municipality=municipality,
+                directory=out,
+                with_my_number=True,
+                purpose=f"{purpose}（標準レイアウト）",
+            )
+            for path in sorted(p for p in out.rglob("*") if p.is_file()):
+                name = STANDARD_PREFIX + path.relative_to(out).as_posix()
+                with path.open("rb") as f:
+                    files[name] = repo.store_file(
+                        key, f, known=known, stats=stats, chunker=make_chunker()
+                    )
+
+    with _snapshot_transaction():
+        taken_at = timezone.now()
+        with tenant_context(municipality):
+            watermark = _watermark()
+            schema = _schema()
+            if (
+                kind == "incremental"
+                and parent is not None
+                and parent.get("schema") == schema
+                and not _changed_since(parent["watermark"])
+            ):
+                unchanged = True
+                files.update(
+                    {k: v for k, v in parent["files"].items() if not k.startswith(STANDARD_PREFIX)}
+                )
+            else:
+                cursor = connection.cursor()
+                for spec in tenant_tables():
+                    entry = repo.store_file(
+                        key,
+                        dump_lines(cursor, spec, municipality.pk),
+                        known=known,
+                        stats=stats,
+                        chunker=make_chunker(),
+                    )
+                    entry["table"] = spec.label
+                    entry["columns"] = list(spec.columns)
+                    files[spec.file_name] = entry
+
+    sid = snapshot_id(taken_at, kind)
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "id": sid,
+        "kind": kind,
+        "parent": parent["id"] if parent else None,
+        "taken_at": taken_at.isoformat(),
+        "key_version": key.version,
+        "database": connection.vendor,
+        "schema": schema,
+        "watermark": watermark,
+        "unchanged": unchanged,
+        "municipality": {
+            "id": municipality.pk,
+            "code": municipality.code,
+            "name": municipality.name,
+            "prefecture": municipality.prefecture,
+            "is_active": municipality.is_active,
+            "joined_at": municipality.joined_at.isoformat(),
+        },
+        "files": files,
+    }
+    repo.write_manifest(key, manifest, stats)
+    rows = {
+        v["table"]: v["lines"] - 1 for k, v in files.items() if not k.startswith(STANDARD_PREFIX)
+    }
+    with tenant_context(municipality):
+        audit_record(
+            action=AuditAction.EXPORT,
+            target_type="backup",
+            target_id=sid,
+            purpose=purpose,
+            detail={
+                "kind": kind,
+                "unchanged": unchanged,
+                "targets": [t.name for t in repo.targets],
+                "chunks": stats.chunks,
+                "new_chunks": stats.new_chunks,
+                "stored_bytes": stats.stored_bytes,
+            },
+        )
+    return BackupResult(sid, kind, taken_at, unchanged, rows, stats, time.perf_counter() - started)
+
+
+class _snapshot_transaction:
+    """One consistent, read-only view for the whole table dump (PostgreSQL ``REPEATABLE READ``;
+    SQLite transactions are snapshots already)."""
+
+    def __enter__(self) -> None:
+        outer = connection.in_atomic_block
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        if connection.vendor == "postgresql" and not outer:
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+
+    def __exit__(self, *exc: Any) -> None:
+        self._atomic.__exit__(*exc)
+
+
+@dataclass
+class RestoreResult:
+    snapshot_id: str
+    taken_at: datetime
+    municipality_id: int
+    created_municipality: bool
+    deleted: dict[str, int]
+    inserted: dict[str, int]
+    audit_rows_kept: int
+    warnings: list[str] = field(default_factory=list)
+
+
+def choose_snapshot(
+    repo: Repository, *, at: datetime | None, sid: str | None, source: Target
+) -> rules.SnapshotRef:
+    refs = repo.snapshots(source)
+    if sid:
+        match = [r for r in refs if r.id == sid]
+        if not match:
+            raise ServiceError(f"スナップショット {sid} はありません", field="snapshot")
+        return match[0]
+    chosen = rules.pick_snapshot(refs, at or timezone.now())
+    if chosen is None:
+        raise ServiceError(
+            f"団体 {repo.code} の {at.isoformat() if at else '現在'} 以前のバックアップは"
+            "ありません",
+            field="at",
+        )
+    return chosen
+
+
+def _check_schema(manifest: dict[str, Any], specs: dict[str, TableSpec]) -> list[tuple[str, str]]:
+    """(file, table) pairs of the snapshot; refuses when a table's columns changed."""
+    pairs = []
+    for name, entry in sorted(manifest["files"].items()):
+        if name.startswith(STANDARD_PREFIX):
+            continue
+        spec = specs.get(entry["table"])
+        if spec is None:
+            raise ServiceError(
+                f"バックアップの表 {entry['table']} がこの環境にありません（版の違い）",
+                field="snapshot",
+            )
+        if list(spec.columns) != list(entry["columns"]):
+            raise ServiceError(
+                f"表 {entry['table']} の列がバックアップ時と違います（移行の前後）。"
+                "標準レイアウト（moyai backup extract）で移してください",
+                field="snapshot",
+            )
+        pairs.append((name, entry["table"]))
+    return pairs
+
+
+def restore_tenant(
+    *,
+    municipality_code: str,
+    at: datetime | None = None,
+    snapshot: str | None = None,
+    source: int = 0,
+    targets: list[Target] | None = None,
+    keys: dict[int, bytes] | None = None,
+    using: str = "default",
+    purpose: str = "バックアップからの復元",
+) -> RestoreResult:
+    """復元: put one municipality back to its newest snapshot at or before ``at``.
+
+    All in one transaction of ``using``: every tenant table's rows of this municipality are
+    deleted and the snapshot's rows inserted with their own keys; other municipalities are not
+    touched (every statement names this municipality and row-level security holds it there).
+    The audit log is append-only and is never rewound: the snapshot's rows must be a prefix of
+    the current log (they are compared by hash) and only rows missing from it are inserted; the
+    restore itself is appended. When the municipality does not exist in ``using`` (an empty
+    deployment), it is created with its original id.
+    """
+    repo = repository_for(municipality_code, targets=targets, keys=keys)
+    if not 0 <= source < len(repo.targets):
+        raise ServiceError(f"保存先 {source} はありません", field="source")
+    src = repo.targets[source]
+    ref = choose_snapshot(repo, at=at, sid=snapshot, source=src)
+    try:
+        manifest = repo.read_manifest(ref.id, src)
+    except (BackupKeyError, BackupProblem) as exc:
+        raise ServiceError(str(exc), field="key") from None
+    specs = {s.label: s for s in tenant_tables()}
+    pairs = _check_schema(manifest, specs)
+    info = manifest["municipality"]
+    if manifest.get("database") != connections[using].vendor:
+        raise ServiceError(
+            f"このバックアップは {manifest.get('database')} のものです。別の種類のデータベースへは"
+            "標準レイアウト（moyai backup extract → moyai import）で移してください",
+            field="snapshot",
+        )
+    if info["code"] != municipality_code:
+        raise ServiceError("バックアップの団体コードが違います", field="municipality")
+    db = connections[using]
+    warnings: list[str] = []
+    with transaction.atomic(using=using):
+        municipality = Municipality.objects.using(using).filter(code=municipality_code).first()
+        created = municipality is None
+        if municipality is None:
+            taken = Municipality.objects.using(using).filter(pk=info["id"]).exists()
+            municipality = Municipality.objects.using(using).create(
+                **({} if taken else {"pk": info["id"]}),
+                code=info["code"],
+                name=info["name"],
+                prefecture=info["prefecture"],
+                is_active=info["is_active"],
+                joined_at=datetime.fromisoformat(info["joined_at"]),
+            )
+            if taken:
+                warnings.append(
+                    f"団体の内部番号 {info['id']} が使用中のため {municipality.pk} で作成しました"
+                    "（監査ログのハッシュ検証は元の番号で行われます）"
+                )
+        mid = municipality.pk
+        cursor = db.cursor()
+        set_database_tenant(cursor, mid)
+        # The audit chain head is kept (and locked): every audited write of this municipality
+        # queues behind the restore, and one that started before fails instead of landing
+        # half on the old state and half on the restored one.
+        has_head = _lock_audit_head(cursor, specs[AUDIT_HEAD_TABLE], mid)
+        deleted = {
+            spec.label: delete_rows(cursor, spec, mid)
+            for spec in specs.values()
+            if spec.label not in (AUDIT_TABLE, AUDIT_HEAD_TABLE)
+        }
+        inserted: dict[str, int] = {}
+        kept = 0
+        try:
+            for name, label in pairs:
+                spec = specs[label]
+                lines = repo.file_lines(manifest, name, target=src)
+                _, columns, encoding = parse_header(next(lines))
+                if columns != list(spec.columns):
+                    raise BackupProblem(f"{name}: 見出しの列が目録と一致しません")
+                if label == AUDIT_TABLE:
+                    added, same = _merge_audit(cursor, spec, lines, mid, encoding)
+                    inserted[label], kept = added, same
+                elif label == AUDIT_HEAD_TABLE and has_head:
+                    for _ in lines:  # read through: the file's checksum is still verified
+                        pass
+                else:
+                    inserted[label] = _load(cursor, spec, lines, mid, encoding)
+        except (BackupProblem, Corrupted) as exc:
+            raise ServiceError(str(exc), field="backup") from None
+        _fix_audit_head(cursor, specs, mid)
+        if using == "default":
+            with tenant_context(municipality):
+                audit_record(
+                    action=AuditAction.UPDATE,
+                    target_type="backup_restore",
+                    target_id=ref.id,
+                    purpose=purpose,
+                    detail={
+                        "taken_at": ref.taken_at.isoformat(),
+                        "at": at.isoformat() if at else "",
+                        "source": src.name,
+                        "deleted": sum(deleted.values()),
+                        "inserted": sum(inserted.values()),
+                    },
+                )
+    return RestoreResult(ref.id, ref.taken_at, mid, created, deleted, inserted, kept, warnings)
+
+
+def _batches(
+    parse: Callable[[bytes], list[Any]], lines: Iterator[bytes], size: int = 2000
+) -> Iterator[list[list[Any]]]:
+    batch: list[list[Any]] = []
+    for line in lines:
+        batch.append(parse(line))
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _load(cursor: Any, spec: TableSpec, lines: Iterator[bytes], mid: int, encoding: str) -> int:
+    count = 0
+    max_pk: int | None = None
+    pk_i = spec.columns.index(spec.pk)
+    for batch in _batches(row_parser(encoding), lines):
+        insert_rows(cursor, spec, batch, mid)
+        count += len(batch)
+        last = _int_or_none(batch[-1][pk_i])
+        if last is not None and (max_pk is None or last > max_pk):
+            max_pk = last
+    if max_pk is not None:
+        advance_sequence(cursor, spec, max_pk)
+    return count
+
+
+def _merge_audit(
+    cursor: Any, spec: TableSpec, lines: Iterator[bytes], mid: int, encoding: str
+) -> tuple[int, int]:
+    """Insert the snapshot's audit rows the current log lacks; refuse if the current log has a
+    different row under the same 連番 (the chain was forked or tampered with)."""
+    seq_i = spec.columns.index("seq")
+    hash_i = spec.columns.index("hash")
+    pk_i = spec.columns.index(spec.pk)
+    q = cursor.db.ops.quote_name
+    added = same = 0
+    max_pk: int | None = None
+    for batch in _batches(row_parser(encoding), lines):
+        low, high = int(batch[0][seq_i]), int(batch[-1][seq_i])
+        cursor.execute(
+            f"SELECT {q('seq')}, {q('hash')} FROM {q(spec.db_table)} "  # noqa: S608
+            f"WHERE {q('municipality_id')} = %s AND {q('seq')} >= %s AND {q('seq')} <= %s",
+            [mid, low, high],
+        )
+        current = dict(cursor.fetchall())
+        missing = []
+        for row in batch:
+            have = current.get(int(row[seq_i]))
+            if have is None:
+                missing.append(row)
+            elif have != row[hash_i]:
+                raise ServiceError(
+                    f"監査ログの連番 {row[seq_i]} が現在の記録と一致しません（改ざんまたは分岐）。"
+                    "復元を中止しました",
+                    field="audit",
+                )
+            else:
+                same += 1
+        insert_rows(cursor, spec, missing, mid)
+        added += len(missing)
+        last = _int_or_none(missing[-1][pk_i]) if missing else None
+        if last is not None and (max_pk is None or last > max_pk):
+            max_pk = last
+    if max_pk is not None:
+        advance_sequence(cursor, spec, max_pk)
+    return added, same
+
+
+def _lock_audit_head(cursor: Any, spec: TableSpec, mid: int) -> bool:
+    q = cursor.db.ops.quote_name
+    lock = " FOR UPDATE" if cursor.db.features.has_select_for_update else ""
+    cursor.execute(
+        f"SELECT {q(spec.pk)} FROM {q(spec.db_table)} "  # noqa: S608
+        f"WHERE {q('municipality_id')} = %s{lock}",
+        [mid],
+    )
+    return cursor.fetchone() is not None
+
+
+def _fix_audit_head(cursor: Any, specs: dict[str, TableSpec], mid: int) -> None:
+    """Point the chain head at the last audit row (the log may be longer than the snapshot)."""
+    q = cursor.db.ops.quote_name
+    events = specs[AUDIT_TABLE].db_table
+    head = specs[AUDIT_HEAD_TABLE].db_table
+    cursor.execute(
+        f"SELECT {q('seq')}, {q('hash')} FROM {q(events)} "  # noqa: S608
+        f"WHERE {q('municipality_id')} = %s "
+        f"ORDER BY {q('seq')} DESC LIMIT 1",
+        [mid],
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return
+    cursor.execute(
+        f"UPDATE {q(head)} SET {q('last_seq')} = %s, {q('last_hash')} = %s "  # noqa: S608
+        f"WHERE {q('municipality_id')} = %s",
+        [row[0], row[1], mid],
+    )
+    if cursor.rowcount == 0:
+        cursor.execute(
+            f"INSERT INTO {q(head)} "  # noqa: S608
+            f"({q('municipality_id')}, {q('last_seq')}, {q('last_hash')}) "
+            "VALUES (%s, %s, %s)",
+            [mid, row[0], row[1]],
+        )
+
+
+@dataclass
+class VerifyResult:
+    snapshot_id: str
+    checked_snapshots: int
+    checked_chunks: int
+    problems: list[str]
+    tables_compared: int
+    scratch: bool
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def backup_verify(
+    *,
+    municipality_code: str,
+    snapshot: str | None = None,
+    targets: list[Target] | None = None,
+    keys: dict[int, bytes] | None = None,
+    scratch: bool = True,
+    purpose: str = "バックアップの検証",
+) -> VerifyResult:
+    """検証: read back every snapshot and chunk on every target (each is authenticated and its
+    name re-derived), then restore the chosen snapshot (the newest by default) into a scratch
+    database and compare each table, re-read from there, with the SHA-256 in the manifest."""
+    repo = repository_for(municipality_code, targets=targets, keys=keys)
+    problems: list[str] = []
+    checked_snapshots = 0
+    checked_chunks = 0
+    primary_ids = {r.id for r in repo.snapshots()}
+    for target in repo.targets:
+        seen: set[str] = set()
+        ids = {r.id for r in repo.snapshots(target)}
+        for missing in sorted(primary_ids - ids):
+            problems.append(f"{target.name}: スナップショット {missing} がありません")
+        for sid in sorted(ids):
+            try:
+                manifest = repo.read_manifest(sid, target)
+            except (BackupProblem, BackupKeyError) as exc:
+                problems.append(str(exc))
+                continue
+            checked_snapshots += 1
+            key = repo.key(int(manifest["key_version"]))
+            for fname, entry in sorted(manifest["files"].items()):
+                for i, name in enumerate(entry["chunks"], start=1):
+                    if name in seen:
+                        continue
+                    seen.add(name)
+                    checked_chunks += 1
+                    try:
+                        repo.read_chunk(
+                            key,
+                            name,
+                            target=target,
+                            where=f"スナップショット {sid} の {fname} の {i} 番目の",
+                        )
+                    except BackupProblem as exc:
+                        problems.append(str(exc))
+    refs = repo.snapshots()
+    if not refs:
+        raise ServiceError(f"団体 {municipality_code} のバックアップはありません", field="snapshot")
+    chosen = snapshot or refs[-1].id
+    compared = 0
+    if scratch and not problems:
+        from moyai.operations.backup.scratch import scratch_database
+
+        manifest = repo.read_manifest(chosen)
+        with scratch_database() as alias:
+            result = restore_tenant(
+                municipality_code=municipality_code,
+                snapshot=chosen,
+                targets=repo.targets,
+                keys=keys,
+                using=alias,
+            )
+            db = connections[alias]
+            with transaction.atomic(using=alias):
+                cursor = db.cursor()
+                set_database_tenant(cursor, result.municipality_id)
+                for spec in tenant_tables():
+                    entry = manifest["files"].get(spec.file_name)
+                    digest, lines = _digest(dump_lines(cursor, spec, result.municipality_id))
+                    compared += 1
+                    if entry is None:
+                        if lines > 1:
+                            problems.append(
+                                f"表 {spec.label}: 目録にないのに {lines - 1} 行あります"
+                            )
+                    elif digest != entry["sha256"] or lines != entry["lines"]:
+                        problems.append(
+                            f"表 {spec.label}: 作業用データベースへ復元した内容が目録の SHA-256 と"
+                            f"一致しません（{lines - 1} 行、目録 {entry['lines'] - 1} 行）"
+                        )
+    municipality = Municipality.objects.filter(code=municipality_code).first()
+    if municipality is not None:
+        with tenant_context(municipality):
+            audit_record(
+                action=AuditAction.READ,
+                target_type="backup_verify",
+                target_id=chosen,
+                purpose=purpose,
+                detail={
+                    "ok": not problems,
+                    "problems": problems[:20],
+                    "snapshots": checked_snapshots,
+                    "chunks": checked_chunks,
+                    "tables_compared": compared,
+                },
+            )
+    return VerifyResult(chosen, checked_snapshots, checked_chunks, problems, compared, scratch)
+
+
+def _digest(lines: Iterator[bytes]) -> tuple[str, int]:
+    import hashlib
+
+    h = hashlib.sha256()
+    n = 0
+    for line in lines:
+        h.update(line)
+        n += 1
+    return h.hexdigest(), n
+
+
+def backup_extract(
+    *,
+    municipality_code: str,
+    directory: Path,
+    at: datetime | None = None,
+    snapshot: str | None = None,
+    targets: list[Target] | None = None,
+    keys: dict[int, bytes] | None = None,
+) -> str:
+    """Write the standard layout held by a full snapshot to ``directory`` (a migration package
+    for ``moyai import``). Returns the snapshot id."""
+    repo = repository_for(municipality_code, targets=targets, keys=keys)
+    refs = [r for r in repo.snapshots() if r.kind == "full"]
+    if snapshot:
+        refs = [r for r in refs if r.id == snapshot]
+        ref = refs[0] if refs else None
+    else:
+        ref = rules.pick_snapshot(refs, at or timezone.now())
+    if ref is None:
+        raise ServiceError("標準レイアウトを含む（full）バックアップがありません", field="at")
+    directory = Path(directory)
+    if directory.exists() and any(directory.iterdir()):
+        raise ServiceError(f"出力先 {directory} は空ではありません", field="directory")
+    manifest = repo.read_manifest(ref.id)
+    for name in sorted(manifest["files"]):
+        if not name.startswith(STANDARD_PREFIX):
+            continue
+        path = directory / name[len(STANDARD_PREFIX) :]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("wb") as f:
+            for line in repo.file_lines(manifest, name):
+                f.write(line)
+    return ref.id
+
+
+@dataclass
+class PruneResult:
+    kept: list[str]
+    deleted_snapshots: list[str]
+    deleted_chunks: int
+
+
+def backup_prune(
+    *,
+    municipality_code: str,
+    daily: int,
+    monthly: int,
+    last: int = 1,
+    targets: list[Target] | None = None,
+    keys: dict[int, bytes] | None = None,
+    now: datetime | None = None,
+) -> PruneResult:
+    """保存期間: keep the ``last`` newest snapshots and the newest snapshot of each of the last
+    ``daily`` days and ``monthly`` months (JST); delete the other snapshots, then every chunk
+    no kept snapshot names. Run it for a municipality only when no backup of it is running (the
+    nightly task does both in turn), or a chunk written for a snapshot not yet listed could be
+    taken for garbage."""
+    repo = repository_for(municipality_code, targets=targets, keys=keys)
+    now = now or timezone.now()
+    tz = timezone.get_default_timezone()
+    deleted_snapshots: list[str] = []
+    deleted_chunks = 0
+    kept_ids: set[str] = set()
+    for target in repo.targets:
+        refs = repo.snapshots(target)
+        local = [rules.SnapshotRef(r.id, r.taken_at.astimezone(tz), r.kind) for r in refs]
+        keep = rules.retained(
+            local, daily=daily, monthly=monthly, last=last, now=now.astimezone(tz)
+        )
+        kept_ids |= keep
+        referenced: set[str] = set()
+        for r in refs:
+            if r.id in keep:
+                referenced |= repo.chunk_names(repo.read_manifest(r.id, target))
+        for r in refs:
+            if r.id not in keep:
+                target.delete(repo.snapshot_key(r.id))
+                if r.id not in deleted_snapshots:
+                    deleted_snapshots.append(r.id)
+        for object_key in target.list(f"{repo.prefix}chunks/"):
+            if object_key.rsplit("/", 1)[-1] not in referenced:
+                target.delete(object_key)
+                deleted_chunks += 1
+    municipality = Municipality.objects.filter(code=municipality_code).first()
+    if municipality is not None and deleted_snapshots:
+        with tenant_context(municipality):
+            audit_record(
+                action=AuditAction.DELETE,
+                target_type="backup_prune",
+                purpose="保存期間を過ぎたバックアップの削除",
+                detail={"snapshots": deleted_snapshots, "chunks": deleted_chunks},
+            )
+    return PruneResult(sorted(kept_ids), deleted_snapshots, deleted_chunks)
+
+
+@dataclass
+class RekeyResult:
+    rewritten: list[str]
+    chunks: int
+
+
+def backup_rekey(
+    *,
+    municipality_code: str,
+    targets: list[Target] | None = None,
+    keys: dict[int, bytes] | None = None,
+) -> RekeyResult:
+    """鍵の更新: re-encrypt every snapshot written under an older key version with the newest
+    one (chunks are renamed, since names are keyed). Old chunks become garbage for
+    :func:`backup_prune`; after that the old master key can be withdrawn."""
+    repo = repository_for(municipality_code, targets=targets, keys=keys)
+    new = repo.current_key()
+    for target in repo.targets:
+        repo.check_key(new, target, write=True)
+    rewritten: list[str] = []
+    chunks = 0
+    known: set[str] = set()
+    for ref in repo.snapshots():
+        manifest = repo.read_manifest(ref.id)
+        if int(manifest["key_version"]) == new.version:
+            continue
+        stats = WriteStats()
+        files = {}
+        for name, entry in manifest["files"].items():
+            stored = repo.store_file(
+                new,
+                _rechunk(repo, manifest, name),
+                known=known,
+                stats=stats,
+                chunker=_Passthrough(),
+            )
+            files[name] = {**entry, "chunks": stored["chunks"]}
+        chunks += stats.new_chunks
+        repo.write_manifest(new, {**manifest, "key_version": new.version, "files": files})
+        rewritten.append(ref.id)
+    return RekeyResult(rewritten, chunks)
+
+
+def _rechunk(repo: Repository, manifest: dict[str, Any], name: str) -> Iterator[bytes]:
+    """The file's chunks, each as one "line" (so the old boundaries are kept exactly)."""
+    key = repo.key(int(manifest["key_version"]))
+    for chunk_name in manifest["files"][name]["chunks"]:
+        yield repo.read_chunk(key, chunk_name, where=f"{name} の")
+
+
+class _Passthrough(rules.Chunker):
+    """Every fed piece is one chunk (re-keying keeps the original chunk boundaries)."""
+
+    def __init__(self) -> None:
+        super().__init__(modulus=1, min_bytes=0, max_bytes=1)
+
+
+def enqueue_all(*, municipalities: list[Municipality] | None = None) -> list[str]:
+    """Queue the nightly backup of every active municipality (one task each)."""
+    from moyai.operations.backup.tasks import nightly_backup
+
+    codes = [
+        m.code
+        for m in (
+            municipalities
+            if municipalities is not None
+            else Municipality.objects.filter(is_active=True).order_by("code")
+        )
+    ]
+    for code in codes:
+        nightly_backup.enqueue(code)
+    return codes
