@@ -9,14 +9,13 @@ the previous one as history and revises only the 期別 still to come.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any, BinaryIO
 
-from django.db import IntegrityError, connection, models, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -38,7 +37,7 @@ from moyai.tax.common.rules import (
     installment_plan_from_mapping,
 )
 from moyai.tax.common.rules import RuleInputError as CommonRuleInputError
-from moyai.tax.common.services import check_fiscal_year, input_digest
+from moyai.tax.common.services import check_fiscal_year, input_digest, insert_rows
 from moyai.tax.resident import inputs, reports, rules, schedule
 from moyai.tax.resident.models import (
     Assessment,
@@ -574,41 +573,6 @@ def _periods(
     return out
 
 
-def _insert(rows: Sequence[Assessment]) -> None:
-    """Write new assessments with one ``executemany`` of plain values (JSON as text), without
-    ``bulk_create``'s per-row SQL compilation and per-field preparation (measured: they took
-    most of a chunk; ``docs/benchmarks.md``). On PostgreSQL the driver's own cursor sends the
-    rows in pipeline mode with server-side binding (``COPY`` is not allowed into a table under
-    row-level security)."""
-    fields = [f for f in Assessment._meta.concrete_fields if not f.primary_key]
-    postgres = connection.vendor == "postgresql"
-    json_fields = {f.attname for f in fields if isinstance(f, models.JSONField)}
-    quote = connection.ops.quote_name
-    statement = "INSERT INTO {} ({}) VALUES ({})".format(  # noqa: S608 (names from the model)
-        quote(Assessment._meta.db_table),
-        ", ".join(quote(str(f.column)) for f in fields),
-        ", ".join("%s::jsonb" if postgres and f.attname in json_fields else "%s" for f in fields),
-    )
-    names = [f.attname for f in fields]
-    params = [
-        [
-            json.dumps(getattr(row, name), ensure_ascii=False)
-            if name in json_fields
-            else getattr(row, name)
-            for name in names
-        ]
-        for row in rows
-    ]
-    with connection.cursor() as wrapper:
-        if postgres:
-            import psycopg
-
-            with psycopg.Cursor(wrapper.connection) as cursor:
-                cursor.executemany(statement, params)
-        else:
-            wrapper.executemany(statement, params)
-
-
 def _reason(previous: Assessment | None, after_initial: bool) -> AssessmentReason:
     if not after_initial:
         return AssessmentReason.INITIAL
@@ -702,7 +666,7 @@ def _assess_persons(
         Assessment.objects.filter(fiscal_year=year, person_id__in=changed, is_current=True).update(
             is_current=False
         )
-    _insert(new)
+    insert_rows(Assessment, new)
     # Audited last, so that the chain's lock is held only until the commit that follows.
     audit_record(
         action=AuditAction.READ,
