@@ -376,6 +376,10 @@ def restore_tenant(
         # queues behind the restore, and one that started before fails instead of landing
         # half on the old state and half on the restored one.
         has_head = _lock_audit_head(cursor, specs[AUDIT_HEAD_TABLE], mid)
+        numbering = None
+        if not created and using == "default":
+            numbering = _numbering(municipality)
+            set_database_tenant(cursor, mid)  # the ORM's tenant context reset it on leaving
         deleted = {
             spec.label: delete_rows(cursor, spec, mid)
             for spec in specs.values()
@@ -401,6 +405,8 @@ def restore_tenant(
         except (BackupProblem, Corrupted) as exc:
             raise ServiceError(str(exc), field="backup") from None
         _fix_audit_head(cursor, specs, mid)
+        if numbering is not None:
+            _keep_numbering_forward(municipality, numbering)
         if using == "default":
             with tenant_context(municipality):
                 audit_record(
@@ -417,6 +423,45 @@ def restore_tenant(
                     },
                 )
     return RestoreResult(ref.id, ref.taken_at, mid, created, deleted, inserted, kept, warnings)
+
+
+@dataclass(frozen=True)
+class _Numbering:
+    counters: dict[str, int]  # 採番 (宛名番号, 世帯番号, 異動番号 …) by name
+    serials: dict[int, int]  # 証明書番号: the last number per year
+
+
+def _numbering(municipality: Municipality) -> _Numbering:
+    from moyai.documents.models import DocumentSerialCounter
+    from moyai.platform.models import Counter
+
+    with tenant_context(municipality):
+        return _Numbering(
+            dict(Counter.objects.values_list("name", "value")),
+            dict(DocumentSerialCounter.objects.values_list("year", "last_number")),
+        )
+
+
+def _keep_numbering_forward(municipality: Municipality, before: _Numbering) -> None:
+    """Numbers handed out after the snapshot are never handed out again: a restore puts every
+    row back, but each 採番 counter and 証明書番号 counter keeps the larger of its restored and
+    its pre-restore value. A 宛名番号 already sent to another system, or a certificate already in
+    a resident's hands, must not come to name a different person or document (verifying such a
+    certificate now answers that it is not in the register)."""
+    from moyai.documents.models import DocumentSerialCounter
+    from moyai.platform.models import Counter
+
+    with tenant_context(municipality):
+        for name, value in before.counters.items():
+            if not Counter.objects.filter(name=name, value__gte=value).exists():
+                Counter.objects.update_or_create(name=name, defaults={"value": value})
+        for year, number in before.serials.items():
+            if not DocumentSerialCounter.objects.filter(
+                year=year, last_number__gte=number
+            ).exists():
+                DocumentSerialCounter.objects.update_or_create(
+                    year=year, defaults={"last_number": number}
+                )
 
 
 def _batches(
