@@ -125,6 +125,7 @@ def test_every_screen_renders_and_the_forms_write(town_a, make_staff, in_town, f
     )
     page = client.get(reverse("disaster:household", args=[h1.pk])).content.decode()
     assert "全壊" in page and "1,000,000" in page
+    assert "昭和47年8月15日" in page and "1972-08-15" not in page  # 生年月日 in 和暦
     gaps = client.get(
         reverse("disaster:gaps", args=[disaster.pk]), {"status": "未払"}
     ).content.decode()

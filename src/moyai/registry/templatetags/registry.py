@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django import template
 
 from moyai.registry.models import ResidentRecord
-from moyai.registry.rules import FuzzyDate, format_fuzzy
+from moyai.registry.rules import FuzzyDate, format_fuzzy, wareki
 
 register = template.Library()
 
@@ -17,3 +19,17 @@ def fuzzy(value: FuzzyDate | None, western: bool = False) -> str:
 @register.filter
 def birth_text(record: ResidentRecord) -> str:
     return format_fuzzy(record.birth, western=record.is_foreign)
+
+
+@register.filter
+def iso_wareki(value: str | date | None) -> str:
+    """An ISO date (text or ``date``) in 和暦 for screens that keep dates as text (e.g. the
+    被災者台帳's copy of the 生年月日); anything that is not a whole date is shown as it is."""
+    if not value:
+        return ""
+    if isinstance(value, date):
+        return wareki(value)
+    try:
+        return wareki(date.fromisoformat(value))
+    except ValueError:
+        return value
