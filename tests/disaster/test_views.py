@@ -46,6 +46,50 @@ def flood(town_a, in_town):
     return town, disaster
 
 
+def test_the_ledger_is_built_in_the_background(town_a, make_staff, in_town) -> None:
+    """The button only asks for the build (a large area takes longer than a request may last);
+    the worker builds it, and the page shows 作成中 until then. A built ledger is refused."""
+    from moyai.disaster.tasks import build_ledger
+    from moyai.platform.models import JobRun
+
+    with in_town(town_a):
+        build_town()
+        disaster = services.disaster_register(
+            code="R8-002",
+            name="令和8年10月豪雨",
+            kind="豪雨",
+            occurred_on=FLOOD_ON,
+            towns=TOWNS,
+        )
+    client = signed_in_client(make_staff(town_a, Role.DISASTER))
+    detail = reverse("disaster:detail", args=[disaster.pk])
+    assert "被災者台帳を作成する" in client.get(detail).content.decode()
+
+    response = client.post(reverse("disaster:build", args=[disaster.pk]))
+    assert response.status_code == 302
+    with in_town(town_a):
+        assert not Victim.objects.filter(disaster=disaster).exists()  # not in the request
+        job = JobRun.objects.get(key=services.build_job_key(disaster.pk))
+        assert job.finished_at is None
+    page = client.get(detail).content.decode()
+    assert 'data-testid="building"' in page and "被災者台帳を作成する" not in page
+
+    victims = build_ledger.call(town_a.code, disaster.pk)  # what `moyai worker` does
+    with in_town(town_a):
+        assert victims == Victim.objects.filter(disaster=disaster).count() > 0
+        job.refresh_from_db()
+        assert job.finished_at is not None
+    page = client.get(detail).content.decode()
+    assert 'data-testid="summary"' in page and 'data-testid="building"' not in page
+    assert build_ledger.call(town_a.code, disaster.pk) == victims  # again: nothing more
+
+    client.post(reverse("disaster:build", args=[disaster.pk]))
+    with in_town(town_a):
+        assert not AuditEvent.objects.filter(
+            target_type="disaster_ledger_request", detail__again=True
+        ).exists()  # the refused request left no trace
+
+
 def test_the_screens_need_the_disaster_role(town_a, make_staff, flood) -> None:
     _, disaster = flood
     registry_clerk = signed_in_client(make_staff(town_a, Role.REGISTRY))

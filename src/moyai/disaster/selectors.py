@@ -27,11 +27,11 @@ from moyai.disaster.models import (
     VictimHousehold,
     VictimStatus,
 )
-from moyai.disaster.services import entitlement, household_facts
+from moyai.disaster.services import build_job_key, entitlement, household_facts
 from moyai.moji.rules import kana_key, name_key
 from moyai.platform.audit import audit_record
 from moyai.platform.errors import ServiceError
-from moyai.platform.models import AuditAction
+from moyai.platform.models import AuditAction, JobRun
 
 PURPOSE = "被災者台帳による援護の実施"
 
@@ -58,6 +58,12 @@ class LedgerSummary:
     in_shelters: int
     certificates: int
     programmes: list[Programme]
+
+
+def build_job(*, disaster: Disaster) -> JobRun | None:
+    """The waiting background build of ``disaster``'s ledger, if one was requested (no personal
+    data: when it started)."""
+    return JobRun.objects.filter(key=build_job_key(disaster.pk), finished_at__isnull=True).first()
 
 
 def ledger_summary(*, disaster: Disaster) -> LedgerSummary:

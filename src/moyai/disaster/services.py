@@ -513,6 +513,43 @@ def ledger_build(*, disaster_id: int) -> BuildResult:
     return result
 
 
+def build_job_key(disaster_id: int) -> str:
+    return f"disaster.build:{disaster_id}"
+
+
+@transaction.atomic
+def ledger_build_request(*, disaster_id: int) -> str:
+    """被災者台帳の作成の依頼: record that the ledger is to be built in the background (a large
+    area takes longer than a request may last) and return the job key the screen follows. A
+    second request while one is waiting changes nothing; a built ledger is refused."""
+    from moyai.platform.models import JobRun
+
+    disaster: Disaster | None = Disaster.objects.select_for_update().filter(pk=disaster_id).first()
+    if disaster is None:
+        raise _fail("災害が見つかりません", "disaster", "not_found")
+    if disaster.built_at is not None:
+        raise _fail("被災者台帳はすでに作成されています（更新は「台帳の更新」で）", "disaster")
+    key = build_job_key(disaster.pk)
+    job, created = JobRun.objects.get_or_create(key=key, defaults={"total": 1})
+    if not created and job.finished_at is not None:  # a finished build that was rolled back
+        JobRun.objects.filter(pk=job.pk).update(done=0, started_at=timezone.now(), finished_at=None)
+    audit_record(
+        action=AuditAction.CREATE,
+        target_type="disaster_ledger_request",
+        target_id=disaster.pk,
+        purpose=PURPOSE_BUILD,
+        detail={"key": key, "again": not created},
+    )
+    return key
+
+
+def ledger_build_finished(*, disaster_id: int) -> None:
+    """Mark the background build's job finished (the ledger itself is committed by then)."""
+    from moyai.platform.models import JobRun
+
+    JobRun.objects.filter(key=build_job_key(disaster_id)).update(done=1, finished_at=timezone.now())
+
+
 def ledger_summary_count(*, disaster_id: int) -> int:
     """How many 被災者 the ledger holds (no personal data)."""
     return Victim.objects.filter(disaster_id=disaster_id).count()

@@ -16,8 +16,12 @@ def build_ledger(municipality: Municipality, disaster_id: int) -> int:
     with tenant_context(municipality):
         disaster = Disaster.objects.get(pk=disaster_id)
         if disaster.built_at is None:
-            return services.ledger_build(disaster_id=disaster_id).victims
-        return services.ledger_summary_count(disaster_id=disaster_id)
+            victims = services.ledger_build(disaster_id=disaster_id).victims
+        else:
+            victims = services.ledger_summary_count(disaster_id=disaster_id)
+    with tenant_context(municipality):
+        services.ledger_build_finished(disaster_id=disaster_id)
+    return victims
 
 
 @tenant_task

@@ -139,6 +139,7 @@ def detail(request: HttpRequest, disaster_id: int) -> HttpResponse:
             "occurred": wareki(disaster.occurred_on),
             "baseline": wareki(disaster.baseline_on),
             "s": selectors.ledger_summary(disaster=disaster) if disaster.built_at else None,
+            "building": None if disaster.built_at else selectors.build_job(disaster=disaster),
             "unconfirmed": rules.UNCONFIRMED,
         },
     )
@@ -147,14 +148,16 @@ def detail(request: HttpRequest, disaster_id: int) -> HttpResponse:
 @disaster_role
 @require_POST
 def build(request: HttpRequest, disaster_id: int) -> HttpResponse:
+    from moyai.disaster.tasks import build_ledger
+
     disaster = _disaster(disaster_id)
+    code = request.tenant.code  # type: ignore[attr-defined]
 
     def run() -> None:
-        r = services.ledger_build(disaster_id=disaster.pk)
+        services.ledger_build_request(disaster_id=disaster.pk)
+        build_ledger.enqueue(code, disaster.pk)
         messages.success(
-            request,
-            f"被災者台帳を作成しました（{r.households}世帯・{r.victims}人・住家{r.dwellings}件、"
-            f"うち所有者が住んでいない家屋{r.owners_elsewhere}件）",
+            request, "被災者台帳の作成を始めました。終わるとこの画面に集計が表示されます。"
         )
 
     _attempt(request, run)
