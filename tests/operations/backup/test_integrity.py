@@ -105,9 +105,35 @@ def test_wrong_key_fails_cleanly(town_a, cli_actor, targets, keys) -> None:
     assert state(town_a) == before
 
 
+def _billing_statement(town) -> None:
+    """A 負担金請求明細 of ``town``: its own copy, restorable where the 協議会's run is absent."""
+    from datetime import date
+
+    from moyai.operations.billing import services as billing
+
+    council = billing.consortium_create(name="検証用協議会")
+    billing.membership_add(council=council, municipality=town, joined_on=date(2026, 4, 1))
+    billing.pool_create(
+        council=council,
+        data=billing.PoolData(
+            name="組織運営費",
+            category="operations",
+            rule="equal_population",
+            amount=100_000,
+            valid_from=date(2026, 4, 1),
+        ),
+    )
+    billing.allocation_run(council=council, month=date(2026, 4, 1))
+
+
 def test_verify_restores_into_a_scratch_database(town_a, town_b, cli_actor, targets, keys) -> None:
     populate(town_a, 3)
     populate(town_b, 1, family="鈴木")  # not in the scratch database, not compared
+    _billing_statement(town_a)  # a tenant row that refers to an operator-level table
+    from moyai.operations.billing.models import Statement
+
+    with tenant_context(town_a):
+        assert Statement.objects.count() == 1
     services.backup_tenant(municipality=town_a, targets=targets, keys=keys)
     with tenant_context(town_a):
         household("堀内", "山本", 2)

@@ -169,7 +169,12 @@ class AllocationRun(models.Model):
 class Statement(TenantModel):
     """負担金請求明細: one municipality's share of one month's allocation (its own copy)."""
 
-    run = models.ForeignKey(AllocationRun, on_delete=models.PROTECT, related_name="+")
+    # The municipality's own copy: no database constraint to the operator's table, so a tenant's
+    # backup restores into another (or a scratch) deployment that has no such run; nothing ever
+    # deletes a run that has statements (a closed month is kept, a draft's statements go first).
+    run = models.ForeignKey(
+        AllocationRun, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False
+    )
     council_name = models.CharField("協議会名", max_length=100)
     month = models.DateField("対象月")
     status = models.CharField("状態", max_length=8, choices=RunStatus.choices)
