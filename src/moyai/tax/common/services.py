@@ -31,6 +31,27 @@ def check_fiscal_year(fiscal_year: int, supported: Sequence[int]) -> None:
         )
 
 
+def assessment_run_request(*, task: Any, prefix: str, fiscal_year: int, purpose: str) -> str:
+    """賦課の実行の依頼: record who asked for the run (audit) and enqueue it as a background task
+    of the current municipality; returns the job key the progress page follows. ``prefix`` names
+    the 業務 (``property_tax`` …), ``task`` is its ``assess_year`` task."""
+    from django.utils import timezone
+
+    from moyai.platform.audit import audit_record, current_actor
+    from moyai.platform.models import AuditAction
+
+    key = f"{prefix}.assess:{fiscal_year}:{timezone.now().isoformat()}"
+    audit_record(
+        action=AuditAction.CREATE,
+        target_type=f"{prefix}_assessment_run",
+        target_id=key[:64],
+        purpose=purpose,
+        detail={"requested_by": current_actor().username},
+    )
+    task.enqueue(current_tenant().code, fiscal_year, key)
+    return key
+
+
 def insert_rows(model: type[models.Model], rows: Sequence[models.Model]) -> None:
     """Write new rows of ``model`` with one ``executemany`` of plain values (JSON as text),
     without ``bulk_create``'s per-row SQL compilation and per-field preparation (the same

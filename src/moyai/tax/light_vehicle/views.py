@@ -12,13 +12,13 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from moyai.platform.audit import audit_record, current_actor
 from moyai.platform.errors import ServiceError
-from moyai.platform.models import AuditAction, Role
+from moyai.platform.models import Role
 from moyai.platform.permissions import require_role
 from moyai.tax.addressees import selectors as addressees
 from moyai.tax.addressees.models import Addressee
 from moyai.tax.common.forms import LedgerForm
+from moyai.tax.common.services import assessment_run_request
 from moyai.tax.light_vehicle import forms, selectors, services
 from moyai.tax.light_vehicle.models import LightVehicle
 from moyai.tax.resident.rules import wareki_nendo
@@ -81,16 +81,12 @@ def run(request: HttpRequest) -> HttpResponse:
     from moyai.tax.light_vehicle.tasks import assess_year
 
     year = _year(request)
-    code = request.tenant.code  # type: ignore[attr-defined]
-    key = f"light_vehicle_tax.assess:{year}:{timezone.now().isoformat()}"
-    audit_record(
-        action=AuditAction.CREATE,
-        target_type="light_vehicle_tax_assessment_run",
-        target_id=key[:64],
+    key = assessment_run_request(
+        task=assess_year,
+        prefix="light_vehicle_tax",
+        fiscal_year=year,
         purpose=f"{wareki_nendo(year)} 軽自動車税の賦課の実行",
-        detail={"requested_by": current_actor().username},
     )
-    assess_year.enqueue(code, year, key)
     query = urlencode({"key": key, "year": year, "back": "/tax/light-vehicle/"})
     return redirect(f"/tax/resident/progress/?{query}")
 

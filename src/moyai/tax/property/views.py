@@ -92,21 +92,16 @@ def run(request: HttpRequest) -> HttpResponse:
     """賦課の実行 (chunked and idempotent; a re-run writes only what changed)."""
     from urllib.parse import urlencode
 
-    from moyai.platform.audit import audit_record, current_actor
-    from moyai.platform.models import AuditAction
+    from moyai.tax.common.services import assessment_run_request
     from moyai.tax.property.tasks import assess_year
 
     year = _year(request)
-    code = request.tenant.code  # type: ignore[attr-defined]
-    key = f"property_tax.assess:{year}:{timezone.now().isoformat()}"
-    audit_record(
-        action=AuditAction.CREATE,
-        target_type="property_tax_assessment_run",
-        target_id=key[:64],
+    key = assessment_run_request(
+        task=assess_year,
+        prefix="property_tax",
+        fiscal_year=year,
         purpose=f"{wareki_nendo(year)} 固定資産税の賦課の実行",
-        detail={"requested_by": current_actor().username},
     )
-    assess_year.enqueue(code, year, key)
     query = urlencode({"key": key, "year": year, "back": "/tax/property/"})
     return redirect(f"/tax/resident/progress/?{query}")
 

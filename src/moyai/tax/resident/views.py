@@ -15,11 +15,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from moyai.platform.audit import audit_record, current_actor
+from moyai.platform.audit import audit_record
 from moyai.platform.errors import ServiceError
 from moyai.platform.models import AuditAction, Municipality, Role
 from moyai.platform.permissions import require_role
 from moyai.registry import selectors as registry
+from moyai.tax.common.services import assessment_run_request
 from moyai.tax.resident import forms as f
 from moyai.tax.resident import rules, selectors, services
 from moyai.tax.resident.models import Collection
@@ -188,16 +189,12 @@ def run(request: HttpRequest) -> HttpResponse:
     from moyai.tax.resident.tasks import assess_year
 
     year = _year(request)
-    tenant: Municipality = request.tenant  # type: ignore[attr-defined]
-    key = f"resident_tax.assess:{year}:{timezone.now().isoformat()}"
-    audit_record(
-        action=AuditAction.CREATE,
-        target_type="resident_tax_assessment_run",
-        target_id=key[:64],
+    key = assessment_run_request(
+        task=assess_year,
+        prefix="resident_tax",
+        fiscal_year=year,
         purpose=f"{rules.wareki_nendo(year)} 個人住民税の賦課の実行",
-        detail={"requested_by": current_actor().username},
     )
-    assess_year.enqueue(tenant.code, year, key)
     return redirect(f"/tax/resident/progress/?key={key}&year={year}")
 
 
