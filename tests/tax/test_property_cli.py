@@ -76,7 +76,10 @@ def test_a_run_shared_by_processes(transactional_db, town_a, in_town, cli_actor)
     """--workers: forked processes share one run and write every 納税義務者 once.
     PostgreSQL only: the SQLite test database lives in memory, which a fork copies."""
     if not on_postgres():
-        pytest.skip("the SQLite test database is in memory")
+        pytest.skip(
+            "forked workers each need their own connection to one database; the SQLite test "
+            "database lives in memory, so a fork would only copy it (runs on PostgreSQL)"
+        )
     seed_population(town_a, persons=30, seed=5)
     _run("property", "sample-ledger", "-m", "143014", "--year", str(YEAR))
     with in_town(town_a):

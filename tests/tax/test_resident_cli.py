@@ -76,7 +76,10 @@ def test_a_run_shared_by_processes(transactional_db, town_a, in_town, tmp_path: 
     """--workers: forked processes share one run (committed data: each has its connection).
     PostgreSQL only: the SQLite test database lives in memory, which a fork copies."""
     if not on_postgres():
-        pytest.skip("the SQLite test database is in memory")
+        pytest.skip(
+            "forked workers each need their own connection to one database; the SQLite test "
+            "database lives in memory, so a fork would only copy it (runs on PostgreSQL)"
+        )
     _family(town_a, in_town)
     path = tmp_path / "kyuyo.csv"
     path.write_bytes(

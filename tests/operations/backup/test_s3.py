@@ -9,8 +9,9 @@ from moyai.operations.backup.targets import MissingObject, S3Target
 
 from .conftest import populate, state
 
-boto3 = pytest.importorskip("boto3")
-moto = pytest.importorskip("moto")
+_OPTIONAL = "the S3 target needs the optional boto3 (moyai[s3]) and moto (dev) installed"
+boto3 = pytest.importorskip("boto3", reason=_OPTIONAL)
+moto = pytest.importorskip("moto", reason=_OPTIONAL)
 
 
 @pytest.fixture
