@@ -5,13 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
 
 from django.db import connection, models
+from django.utils import timezone
 
+from moyai.platform.audit import audit_record, current_actor
 from moyai.platform.errors import ServiceError
-from moyai.platform.tenancy import TenantMismatch, current_tenant
+from moyai.platform.jobs import ProgressFn, run_chunked
+from moyai.platform.models import AuditAction, JobRun, Municipality
+from moyai.platform.tenancy import TenantMismatch, current_tenant, tenant_context
+
+T = TypeVar("T")
 
 
 def input_digest(value: Any) -> str:
@@ -31,15 +37,62 @@ def check_fiscal_year(fiscal_year: int, supported: Sequence[int]) -> None:
         )
 
 
+def check_shard(shard: tuple[int, int]) -> tuple[int, int]:
+    """``(i, n)``: this worker takes every n-th item from the i-th."""
+    index, count = shard
+    if not 0 <= index < count:
+        raise ServiceError(f"分担の指定が正しくありません: {index}/{count}", field="shard")
+    return index, count
+
+
+def run_assessment(
+    *,
+    municipality: Municipality,
+    prefix: str,
+    fiscal_year: int,
+    items: Sequence[T],
+    assess: Callable[[Sequence[T]], object],
+    chunk_size: int,
+    progress: ProgressFn | None,
+    job_key: str | None,
+    shard: tuple[int, int],
+    purpose: str,
+    detail: Callable[[], dict[str, Any]],
+) -> JobRun:
+    """The skeleton every tax 業務's yearly run shares: ``assess`` over ``items`` in chunks of
+    ``chunk_size``, one transaction each, resumable under the job key (a shard of a shared run
+    is a job of its own, ``KEY:i/n``), then one audit row with ``detail()``."""
+    index, count = shard
+    key = job_key or f"{prefix}.assess:{fiscal_year}:{timezone.now().isoformat()}"
+    if count > 1:
+        key = f"{key}:{index + 1}/{count}"
+
+    def process(start: int, end: int) -> None:
+        assess(items[start:end])
+
+    job = run_chunked(
+        municipality=municipality,
+        key=key,
+        total=len(items),
+        chunk_size=chunk_size,
+        process=process,
+        progress=progress,
+    )
+    with tenant_context(municipality):
+        audit_record(
+            action=AuditAction.UPDATE,
+            target_type=f"{prefix}_assessment_run",
+            target_id=key[:64],
+            purpose=purpose,
+            detail=detail(),
+        )
+    return job
+
+
 def assessment_run_request(*, task: Any, prefix: str, fiscal_year: int, purpose: str) -> str:
     """賦課の実行の依頼: record who asked for the run (audit) and enqueue it as a background task
     of the current municipality; returns the job key the progress page follows. ``prefix`` names
     the 業務 (``property_tax`` …), ``task`` is its ``assess_year`` task."""
-    from django.utils import timezone
-
-    from moyai.platform.audit import audit_record, current_actor
-    from moyai.platform.models import AuditAction
-
     key = f"{prefix}.assess:{fiscal_year}:{timezone.now().isoformat()}"
     audit_record(
         action=AuditAction.CREATE,

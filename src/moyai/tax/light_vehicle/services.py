@@ -15,11 +15,9 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Max, Q
-from django.utils import timezone
 
 from moyai.platform.audit import audit_record, current_actor
 from moyai.platform.errors import ServiceError
-from moyai.platform.jobs import run_chunked
 from moyai.platform.models import AuditAction, JobRun, Municipality
 from moyai.platform.outbox import emit
 from moyai.platform.tenancy import current_tenant, tenant_context
@@ -31,7 +29,12 @@ from moyai.tax.common.rules import (
     due_dates,
     installment_plan_from_mapping,
 )
-from moyai.tax.common.services import check_fiscal_year, input_digest, insert_rows
+from moyai.tax.common.services import (
+    check_fiscal_year,
+    input_digest,
+    insert_rows,
+    run_assessment,
+)
 from moyai.tax.light_vehicle import rules
 from moyai.tax.light_vehicle.models import (
     LightVehicle,
@@ -501,33 +504,25 @@ def assessment_run(
         due = due_dates(setup.plan, fiscal_year, setup.calendar)[0]
         vehicles = liable_vehicles(fiscal_year)
     result = RunResult(fiscal_year)
-    key = job_key or f"light_vehicle_tax.assess:{fiscal_year}:{timezone.now().isoformat()}"
-
-    def process(start: int, end: int) -> None:
-        _assess_vehicles(vehicles[start:end], setup, due, result)
-
-    result.job = run_chunked(
+    result.job = run_assessment(
         municipality=municipality,
-        key=key,
-        total=len(vehicles),
+        prefix="light_vehicle_tax",
+        fiscal_year=fiscal_year,
+        items=vehicles,
+        assess=lambda part: _assess_vehicles(part, setup, due, result),
         chunk_size=chunk_size,
-        process=process,
         progress=progress,
+        job_key=job_key,
+        shard=(0, 1),
+        purpose=f"{wareki_nendo(fiscal_year)} 軽自動車税（種別割）の賦課",
+        detail=lambda: {
+            "vehicles": result.vehicles,
+            "written": result.written,
+            "unchanged": result.unchanged,
+            "problems": result.problems[:100],
+            "parameters_version": setup.row.version,
+        },
     )
-    with tenant_context(municipality):
-        audit_record(
-            action=AuditAction.UPDATE,
-            target_type="light_vehicle_tax_assessment_run",
-            target_id=key[:64],
-            purpose=f"{wareki_nendo(fiscal_year)} 軽自動車税（種別割）の賦課",
-            detail={
-                "vehicles": result.vehicles,
-                "written": result.written,
-                "unchanged": result.unchanged,
-                "problems": result.problems[:100],
-                "parameters_version": setup.row.version,
-            },
-        )
     return result
 
 

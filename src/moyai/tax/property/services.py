@@ -24,7 +24,6 @@ from django.utils import timezone
 
 from moyai.platform.audit import audit_record, current_actor
 from moyai.platform.errors import ServiceError
-from moyai.platform.jobs import run_chunked
 from moyai.platform.models import AuditAction, JobRun, Municipality
 from moyai.platform.outbox import emit
 from moyai.platform.tenancy import current_tenant, tenant_context
@@ -39,7 +38,13 @@ from moyai.tax.common.rules import (
     split_installments,
 )
 from moyai.tax.common.rules import RuleInputError as CommonRuleInputError
-from moyai.tax.common.services import check_fiscal_year, input_digest, insert_rows
+from moyai.tax.common.services import (
+    check_fiscal_year,
+    check_shard,
+    input_digest,
+    insert_rows,
+    run_assessment,
+)
 from moyai.tax.property import rules
 from moyai.tax.property.models import (
     AssessmentReason,
@@ -1069,9 +1074,7 @@ def assessment_run(
     machines) share one run (each shard is a job of its own, ``KEY:i/n``); the caller then
     decides ``initial`` once for all of them, as 個人住民税's run does.
     """
-    index, count = shard
-    if not 0 <= index < count:
-        raise ServiceError(f"分担の指定が正しくありません: {index}/{count}", field="shard")
+    index, count = check_shard(shard)
     with tenant_context(municipality):
         check_year(fiscal_year)
         setup = parameters_in_force(fiscal_year=fiscal_year)
@@ -1080,35 +1083,25 @@ def assessment_run(
             initial = not PropertyTaxAssessment.objects.filter(fiscal_year=fiscal_year).exists()
     after_initial = not initial
     result = RunResult(fiscal_year)
-    key = job_key or f"property_tax.assess:{fiscal_year}:{timezone.now().isoformat()}"
-    if count > 1:
-        key = f"{key}:{index + 1}/{count}"
-
-    def process(start: int, end: int) -> None:
-        _assess_owners(owners[start:end], setup, result, after_initial=after_initial)
-
-    result.job = run_chunked(
+    result.job = run_assessment(
         municipality=municipality,
-        key=key,
-        total=len(owners),
+        prefix="property_tax",
+        fiscal_year=fiscal_year,
+        items=owners,
+        assess=lambda part: _assess_owners(part, setup, result, after_initial=after_initial),
         chunk_size=chunk_size,
-        process=process,
         progress=progress,
+        job_key=job_key,
+        shard=shard,
+        purpose=f"{wareki_nendo(fiscal_year)} 固定資産税の賦課",
+        detail=lambda: {
+            "owners": result.owners,
+            "written": result.written,
+            "unchanged": result.unchanged,
+            "problems": result.problems[:100],
+            "parameters_version": setup.row.version,
+        },
     )
-    with tenant_context(municipality):
-        audit_record(
-            action=AuditAction.UPDATE,
-            target_type="property_tax_assessment_run",
-            target_id=key[:64],
-            purpose=f"{wareki_nendo(fiscal_year)} 固定資産税の賦課",
-            detail={
-                "owners": result.owners,
-                "written": result.written,
-                "unchanged": result.unchanged,
-                "problems": result.problems[:100],
-                "parameters_version": setup.row.version,
-            },
-        )
     return result
 
 

@@ -24,7 +24,6 @@ from moyai.moji.rules import kana_key
 from moyai.platform import crypto
 from moyai.platform.audit import audit_record, current_actor
 from moyai.platform.errors import ServiceError
-from moyai.platform.jobs import run_chunked
 from moyai.platform.models import AuditAction, JobRun, Municipality
 from moyai.platform.outbox import emit
 from moyai.platform.tenancy import current_tenant
@@ -37,7 +36,13 @@ from moyai.tax.common.rules import (
     installment_plan_from_mapping,
 )
 from moyai.tax.common.rules import RuleInputError as CommonRuleInputError
-from moyai.tax.common.services import check_fiscal_year, input_digest, insert_rows
+from moyai.tax.common.services import (
+    check_fiscal_year,
+    check_shard,
+    input_digest,
+    insert_rows,
+    run_assessment,
+)
 from moyai.tax.resident import inputs, reports, rules, schedule
 from moyai.tax.resident.models import (
     Assessment,
@@ -726,9 +731,7 @@ def assessment_run(
     """
     from moyai.platform.tenancy import tenant_context
 
-    index, count = shard
-    if not 0 <= index < count:
-        raise ServiceError(f"分担の指定が正しくありません: {index}/{count}", field="shard")
+    index, count = check_shard(shard)
     with tenant_context(municipality):
         _check_year(fiscal_year)
         setup = parameters_in_force(fiscal_year=fiscal_year)
@@ -737,36 +740,28 @@ def assessment_run(
             initial = not Assessment.objects.filter(fiscal_year=fiscal_year).exists()
     after_initial = not initial
     result = RunResult(fiscal_year)
-    key = job_key or f"resident_tax.assess:{fiscal_year}:{timezone.now().isoformat()}"
-    if count > 1:
-        key = f"{key}:{index + 1}/{count}"
-
-    def process(start: int, end: int) -> None:
-        _assess_persons(persons[start:end], setup, result, reason_after_initial=after_initial)
-
-    result.job = run_chunked(
+    result.job = run_assessment(
         municipality=municipality,
-        key=key,
-        total=len(persons),
+        prefix="resident_tax",
+        fiscal_year=fiscal_year,
+        items=persons,
+        assess=lambda part: _assess_persons(
+            part, setup, result, reason_after_initial=after_initial
+        ),
         chunk_size=chunk_size,
-        process=process,
         progress=progress,
+        job_key=job_key,
+        shard=shard,
+        purpose=f"{rules.wareki_nendo(fiscal_year)} 個人住民税の賦課",
+        detail=lambda: {
+            "persons": result.persons,
+            "written": result.written,
+            "unchanged": result.unchanged,
+            "not_resident": result.not_resident,
+            "problems": result.problems[:100],
+            "parameters_version": setup.row.version,
+        },
     )
-    with tenant_context(municipality):
-        audit_record(
-            action=AuditAction.UPDATE,
-            target_type="resident_tax_assessment_run",
-            target_id=key[:64],
-            purpose=f"{rules.wareki_nendo(fiscal_year)} 個人住民税の賦課",
-            detail={
-                "persons": result.persons,
-                "written": result.written,
-                "unchanged": result.unchanged,
-                "not_resident": result.not_resident,
-                "problems": result.problems[:100],
-                "parameters_version": setup.row.version,
-            },
-        )
     return result
 
 
