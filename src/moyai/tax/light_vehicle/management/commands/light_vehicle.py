@@ -8,7 +8,6 @@ moyai light_vehicle simulate --year 2026 [-m CODE] FILE.json|-   ({"vehicle": {�
 from __future__ import annotations
 
 import json
-import sys
 from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from moyai.platform.errors import ServiceError
 from moyai.platform.management.base import MunicipalityCommand
 from moyai.platform.tenancy import tenant_context
 from moyai.tax.addressees.models import Addressee
+from moyai.tax.common.cli import read_json_object
 from moyai.tax.light_vehicle import services
 from moyai.tax.resident.rules import wareki_nendo
 
@@ -92,14 +92,7 @@ class Command(MunicipalityCommand):
         self.stdout.write(f"{out} に {written} 通を出力しました")
 
     def _simulate(self, options: dict[str, Any]) -> None:
-        source = options["path"]
-        try:
-            text = sys.stdin.read() if source == "-" else Path(source).read_text("utf-8")
-            data = json.loads(text)
-        except (OSError, ValueError) as exc:
-            raise CommandError(f"JSON を読めません: {exc}") from None
-        if not isinstance(data, dict):
-            raise CommandError("JSON はオブジェクト（{…}）で指定してください")
+        data = read_json_object(options["path"])
         if "vehicle" not in data:
             data = {"vehicle": data}
         municipality = self._one(options) if options.get("municipality") else None

@@ -21,7 +21,6 @@ moyai property assets       -m CODE --owner T… --year 2026 --base 3000000 --on
 from __future__ import annotations
 
 import json
-import sys
 from argparse import ArgumentParser
 from datetime import date
 from pathlib import Path
@@ -34,6 +33,7 @@ from moyai.platform.errors import ServiceError
 from moyai.platform.management.base import MunicipalityCommand
 from moyai.platform.tenancy import tenant_context
 from moyai.tax.addressees.services import OwnerSpec, owner_resolve
+from moyai.tax.common.cli import read_json_object
 from moyai.tax.property import services
 from moyai.tax.property.models import PropertyTaxAssessment
 from moyai.tax.resident.rules import wareki_nendo
@@ -304,14 +304,7 @@ class Command(MunicipalityCommand):
         self.stdout.write(f"{out} に {written} 通を出力しました")
 
     def _simulate(self, options: dict[str, Any]) -> None:
-        source = options["path"]
-        try:
-            text = sys.stdin.read() if source == "-" else Path(source).read_text("utf-8")
-            data = json.loads(text)
-        except (OSError, ValueError) as exc:
-            raise CommandError(f"JSON を読めません: {exc}") from None
-        if not isinstance(data, dict):
-            raise CommandError("JSON はオブジェクト（{…}）で指定してください")
+        data = read_json_object(options["path"])
         municipality = self._one(options) if options.get("municipality") else None
         outcome = services.simulate(
             fiscal_year=options["year"], data=data, municipality=municipality
