@@ -214,3 +214,9 @@ def municipality_profile() -> MunicipalityProfile:
         tenant = current_tenant()
         profile = MunicipalityProfile(municipality_id=tenant.id, mayor_title=f"{tenant.name}長")
     return profile
+
+
+def active_municipality(*, code: str) -> Municipality | None:
+    """A participating municipality by its 団体コード (public pages such as the 試算 use it to
+    pick the 条例 rates; no personal data)."""
+    return Municipality.objects.filter(code=code, is_active=True).first()

@@ -9,7 +9,8 @@ from ninja import Field, Query, Router, Schema
 
 from moyai.platform.api import require_api_role
 from moyai.platform.errors import ServiceError
-from moyai.platform.models import Municipality, Role
+from moyai.platform.models import Role
+from moyai.platform.selectors import active_municipality
 from moyai.tax.light_vehicle import selectors, services
 from moyai.tax.light_vehicle.models import LightVehicle
 from moyai.tax.resident.rules import wareki_nendo
@@ -60,9 +61,7 @@ class SimulateIn(Schema):
 def simulate(request: HttpRequest, body: SimulateIn) -> dict[str, Any]:
     municipality = None
     if body.municipality_code:
-        municipality = Municipality.objects.filter(
-            code=body.municipality_code, is_active=True
-        ).first()
+        municipality = active_municipality(code=body.municipality_code)
         if municipality is None:
             raise ServiceError("団体が見つかりません", field="municipality_code", code="not_found")
     outcome = services.simulate(

@@ -10,7 +10,8 @@ from ninja import Field, Query, Router, Schema
 
 from moyai.platform.api import require_api_role
 from moyai.platform.errors import ServiceError
-from moyai.platform.models import Municipality, Role
+from moyai.platform.models import Role
+from moyai.platform.selectors import active_municipality
 from moyai.tax.addressees.models import Addressee
 from moyai.tax.property import selectors, services
 from moyai.tax.property.models import Building, Parcel, PropertyTaxAssessment
@@ -103,9 +104,7 @@ def simulate(request: HttpRequest, body: SimulateIn) -> dict[str, Any]:
     """The same computation as a real assessment of one owner; nothing is stored."""
     municipality = None
     if body.municipality_code:
-        municipality = Municipality.objects.filter(
-            code=body.municipality_code, is_active=True
-        ).first()
+        municipality = active_municipality(code=body.municipality_code)
         if municipality is None:
             raise ServiceError("団体が見つかりません", field="municipality_code", code="not_found")
     outcome = services.simulate(

@@ -10,7 +10,8 @@ from ninja import Field, Query, Router, Schema
 
 from moyai.platform.api import require_api_role
 from moyai.platform.errors import ServiceError
-from moyai.platform.models import Municipality, Role
+from moyai.platform.models import Role
+from moyai.platform.selectors import active_municipality
 from moyai.tax.resident import rules, selectors, services
 from moyai.tax.resident.models import Assessment
 
@@ -71,9 +72,7 @@ def simulate(request: HttpRequest, body: SimulateIn) -> dict[str, Any]:
     """The same computation as a real assessment; nothing is stored or logged about the input."""
     municipality = None
     if body.municipality_code:
-        municipality = Municipality.objects.filter(
-            code=body.municipality_code, is_active=True
-        ).first()
+        municipality = active_municipality(code=body.municipality_code)
         if municipality is None:
             raise ServiceError("団体が見つかりません", field="municipality_code", code="not_found")
     outcome = services.simulate(

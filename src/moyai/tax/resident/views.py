@@ -17,8 +17,9 @@ from django.views.decorators.http import require_POST
 
 from moyai.platform.audit import audit_record
 from moyai.platform.errors import ServiceError
-from moyai.platform.models import AuditAction, Municipality, Role
+from moyai.platform.models import AuditAction, Role
 from moyai.platform.permissions import require_role
+from moyai.platform.selectors import active_municipality
 from moyai.registry import selectors as registry
 from moyai.tax.common.services import assessment_run_request
 from moyai.tax.resident import forms as f
@@ -396,7 +397,7 @@ def parameters(request: HttpRequest) -> HttpResponse:
 def simulate_public(request: HttpRequest, code: str) -> HttpResponse:
     """住民向けの試算 (no sign-in): the municipality's parameters in force; nothing is stored
     and nothing is logged about the person."""
-    municipality = Municipality.objects.filter(code=code, is_active=True).first()
+    municipality = active_municipality(code=code)
     if municipality is None:
         raise Http404("団体が見つかりません")
     form = f.SimulationForm(request.POST or None, initial={"year": _year(request)})
