@@ -144,11 +144,14 @@ def owner_ledger(*, owner_id: int, fiscal_year: int, purpose: str) -> OwnerLedge
     )
 
 
-def parcel_history(*, parcel_id: int) -> list[Parcel]:
-    """Every version of the 筆 with the same 所在・地番 (and the rows it came from)."""
+def parcel_history(*, parcel_id: int, purpose: str) -> list[Parcel]:
+    """Every version of the 筆 with the same 所在・地番 (and the rows it came from); audited."""
     parcel: Parcel | None = Parcel.objects.filter(pk=parcel_id).first()
     if parcel is None:
         raise ServiceError("土地が見つかりません", field="parcel_id", code="not_found")
+    audit_record(
+        action=AuditAction.READ, target_type="property_parcel", target_id=parcel.pk, purpose=purpose
+    )
     return list(
         Parcel.objects.select_related("owner")
         .filter(location=parcel.location, lot_number=parcel.lot_number)
@@ -156,11 +159,17 @@ def parcel_history(*, parcel_id: int) -> list[Parcel]:
     )
 
 
-def building_history(*, building_id: int) -> list[Building]:
-    """Every version of the 家屋 with the same 所在・家屋番号."""
+def building_history(*, building_id: int, purpose: str) -> list[Building]:
+    """Every version of the 家屋 with the same 所在・家屋番号; audited."""
     building: Building | None = Building.objects.filter(pk=building_id).first()
     if building is None:
         raise ServiceError("家屋が見つかりません", field="building_id", code="not_found")
+    audit_record(
+        action=AuditAction.READ,
+        target_type="property_building",
+        target_id=building.pk,
+        purpose=purpose,
+    )
     return list(
         Building.objects.select_related("owner")
         .filter(location=building.location, house_number=building.house_number)

@@ -13,9 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from moyai.platform.audit import audit_record
 from moyai.platform.errors import ServiceError
-from moyai.platform.models import AuditAction, Role
+from moyai.platform.models import Role
 from moyai.platform.permissions import require_role
 from moyai.tax.addressees import selectors as addressees
 from moyai.tax.addressees.models import Addressee
@@ -200,10 +199,7 @@ def parcel(request: HttpRequest, parcel_id: int) -> HttpResponse:
         messages.success(request, "所有権移転を登録しました")
         return f"/tax/property/owners/{new.owner_id}/"
 
-    history = selectors.parcel_history(parcel_id=row.pk)
-    audit_record(
-        action=AuditAction.READ, target_type="property_parcel", target_id=row.pk, purpose=PURPOSE
-    )
+    history = selectors.parcel_history(parcel_id=row.pk, purpose=PURPOSE)
     response = _ledger_form(
         request, form, "property_tax/parcel.html", {"p": row, "history": history}, write
     )
@@ -355,13 +351,7 @@ def building(request: HttpRequest, building_id: int) -> HttpResponse:
         messages.success(request, "所有権移転を登録しました")
         return f"/tax/property/owners/{new.owner_id}/"
 
-    history = selectors.building_history(building_id=row.pk)
-    audit_record(
-        action=AuditAction.READ,
-        target_type="property_building",
-        target_id=row.pk,
-        purpose=PURPOSE,
-    )
+    history = selectors.building_history(building_id=row.pk, purpose=PURPOSE)
     return _ledger_form(
         request, form, "property_tax/building.html", {"b": row, "history": history}, write
     )
