@@ -73,12 +73,12 @@ def test_light_vehicle_cli_needs_a_municipality() -> None:
 
 @pytest.mark.postgres
 def test_a_run_shared_by_processes(transactional_db, town_a, in_town, cli_actor) -> None:
-    """--workers: forked processes share one run and write every 納税義務者 once.
-    PostgreSQL only: the SQLite test database lives in memory, which a fork copies."""
+    """--workers: worker processes share one run and write every 納税義務者 once.
+    PostgreSQL only: the SQLite test database lives in this process's memory."""
     if not on_postgres():
         pytest.skip(
-            "forked workers each need their own connection to one database; the SQLite test "
-            "database lives in memory, so a fork would only copy it (runs on PostgreSQL)"
+            "worker processes each connect to the one database; the SQLite test database "
+            "lives in this process's memory, out of their reach (runs on PostgreSQL)"
         )
     seed_population(town_a, persons=30, seed=5)
     _run("property", "sample-ledger", "-m", "143014", "--year", str(YEAR))

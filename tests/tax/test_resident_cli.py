@@ -73,12 +73,12 @@ def test_simulate_prints_the_trace_and_json(tmp_path: Path, db) -> None:
 
 @pytest.mark.postgres
 def test_a_run_shared_by_processes(transactional_db, town_a, in_town, tmp_path: Path) -> None:
-    """--workers: forked processes share one run (committed data: each has its connection).
-    PostgreSQL only: the SQLite test database lives in memory, which a fork copies."""
+    """--workers: worker processes share one run (committed data: each has its connection).
+    PostgreSQL only: the SQLite test database lives in this process's memory."""
     if not on_postgres():
         pytest.skip(
-            "forked workers each need their own connection to one database; the SQLite test "
-            "database lives in memory, so a fork would only copy it (runs on PostgreSQL)"
+            "worker processes each connect to the one database; the SQLite test database "
+            "lives in this process's memory, out of their reach (runs on PostgreSQL)"
         )
     _family(town_a, in_town)
     path = tmp_path / "kyuyo.csv"

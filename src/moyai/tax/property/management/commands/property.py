@@ -256,23 +256,21 @@ class Command(MunicipalityCommand):
             )
 
     def _assess_parallel(self, municipality: Any, options: dict[str, Any]) -> None:
-        """Shards of one run in forked processes (each with its own database connection)."""
-        import multiprocessing
-
-        from django.db import connections
+        """Shards of one run in worker processes (each with its own database connection)."""
         from django.utils import timezone
+
+        from moyai.platform.management.processes import run_in_processes
 
         n, year = options["workers"], options["year"]
         if not 2 <= n <= 32:
             raise CommandError("--workers は 1〜32 です")
         with tenant_context(municipality):
-            services.parameters_in_force(fiscal_year=year)  # version 1 exists before the fork
+            services.parameters_in_force(fiscal_year=year)  # version 1 exists before the workers start
             initial = not PropertyTaxAssessment.objects.filter(fiscal_year=year).exists()
         key = options["resume"] or f"property_tax.assess:{year}:{timezone.now().isoformat()}"
-        connections.close_all()
+        self.stdout.write(f"ジョブキー: {key}（各プロセスは {key}:i/{n}）")
         jobs = [(municipality.code, year, options["chunk"], key, (i, n), initial) for i in range(n)]
-        with multiprocessing.get_context("fork").Pool(n) as pool:
-            parts = pool.starmap(_run_shard, jobs)
+        parts = run_in_processes(_run_shard, jobs)
         self.stdout.write(
             f"{wareki_nendo(year)}: 納税義務者 {sum(p[0] for p in parts)} 人、"
             f"賦課 {sum(p[1] for p in parts)} 件、変更なし {sum(p[2] for p in parts)} 件"
@@ -281,7 +279,6 @@ class Command(MunicipalityCommand):
         for part in parts:
             for owner, field, message in part[3][:50]:
                 self.stdout.write(f"宛名 {owner}: {field}: {message}")
-        self.stdout.write(f"ジョブキー: {key}（各プロセスは {key}:i/{n}）")
 
     def _notices(self, options: dict[str, Any]) -> None:
         municipality = self._one(options)
@@ -337,7 +334,7 @@ class Command(MunicipalityCommand):
 def _run_shard(
     code: str, year: int, chunk: int, key: str, shard: tuple[int, int], initial: bool
 ) -> tuple[int, int, int, list[tuple[int, str, str]]]:
-    """One shard of a parallel run (in a forked worker process)."""
+    """One shard of a parallel run (in a worker process)."""
     from moyai.platform.audit import acting_as
     from moyai.platform.management.base import cli_actor
     from moyai.platform.models import Municipality

@@ -147,24 +147,20 @@ class Command(MunicipalityCommand):
             self.stdout.write(f"ジョブキー: {result.job.key}")
 
     def _assess_parallel(self, municipality: Any, options: dict[str, Any]) -> None:
-        """Shards of one run in forked processes (each with its own database connection)."""
-        import multiprocessing
-
-        from django.db import connections
-
+        """Shards of one run in worker processes (each with its own database connection)."""
+        from moyai.platform.management.processes import run_in_processes
         from moyai.tax.resident.models import Assessment
 
         n, year = options["workers"], options["year"]
         if not 2 <= n <= 32:
             raise CommandError("--workers は 1〜32 です")
         with tenant_context(municipality):
-            services.parameters_in_force(fiscal_year=year)  # version 1 exists before the fork
+            services.parameters_in_force(fiscal_year=year)  # version 1 exists before the workers start
             initial = not Assessment.objects.filter(fiscal_year=year).exists()
         key = options["resume"] or f"resident_tax.assess:{year}:{timezone.now().isoformat()}"
-        connections.close_all()
+        self.stdout.write(f"ジョブキー: {key}（各プロセスは {key}:i/{n}）")
         jobs = [(municipality.code, year, options["chunk"], key, (i, n), initial) for i in range(n)]
-        with multiprocessing.get_context("fork").Pool(n) as pool:
-            parts = pool.starmap(_run_shard, jobs)
+        parts = run_in_processes(_run_shard, jobs)
         persons = sum(p[0] for p in parts)
         written = sum(p[1] for p in parts)
         unchanged = sum(p[2] for p in parts)
@@ -244,7 +240,7 @@ class Command(MunicipalityCommand):
 def _run_shard(
     code: str, year: int, chunk: int, key: str, shard: tuple[int, int], initial: bool
 ) -> tuple[int, int, int, int, list[tuple[int, str, str]]]:
-    """One shard of a parallel run (in a forked worker process)."""
+    """One shard of a parallel run (in a worker process)."""
     from moyai.platform.audit import acting_as
     from moyai.platform.management.base import cli_actor
     from moyai.platform.models import Municipality

@@ -1,0 +1,40 @@
+"""Worker processes of ``--workers N`` runs: spawned with the parent's database settings, and a
+worker that dies ends the run with a message instead of a parent waiting forever."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from django.core.management.base import CommandError
+from django.db import connections
+
+from moyai.platform.management.processes import run_in_processes
+
+
+def worker_view(tag: str) -> tuple[str, int, str, str]:
+    """What a worker sees: its process, the database it would connect to, its settings."""
+    return (
+        tag,
+        os.getpid(),
+        str(connections["default"].settings_dict["NAME"]),
+        os.environ["DJANGO_SETTINGS_MODULE"],
+    )
+
+
+def worker_dies(tag: str) -> None:
+    os._exit(3)
+
+
+def test_workers_are_separate_processes_with_the_callers_database() -> None:
+    name = str(connections["default"].settings_dict["NAME"])
+    seen = run_in_processes(worker_view, [("a",), ("b",)])
+    assert [s[0] for s in seen] == ["a", "b"]  # results in job order
+    assert os.getpid() not in {s[1] for s in seen}
+    assert {s[2] for s in seen} == {name}
+    assert {s[3] for s in seen} == {os.environ["DJANGO_SETTINGS_MODULE"]}
+
+
+def test_a_worker_that_dies_ends_the_run_with_a_message() -> None:
+    with pytest.raises(CommandError, match="異常終了"):
+        run_in_processes(worker_dies, [("a",), ("b",)])
