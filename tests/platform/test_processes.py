@@ -38,3 +38,9 @@ def test_workers_are_separate_processes_with_the_callers_database() -> None:
 def test_a_worker_that_dies_ends_the_run_with_a_message() -> None:
     with pytest.raises(CommandError, match="異常終了"):
         run_in_processes(worker_dies, [("a",), ("b",)])
+
+
+def test_workers_cannot_start_inside_a_transaction(db) -> None:
+    """The test transaction is open: workers would not see its rows and would wait on its locks."""
+    with pytest.raises(RuntimeError, match="inside a transaction"):
+        run_in_processes(worker_view, [("a",)])

@@ -29,10 +29,13 @@ def run_in_processes(function: Callable[..., T], jobs: Sequence[tuple[Any, ...]]
     """``function(*job)`` for every job, one spawned process per job, results in job order.
 
     ``function`` must be importable by name (a module-level function), and jobs and results
-    picklable. The caller's database connections stay open and unused meanwhile."""
+    picklable. The workers see only what the caller has committed, so it must not be inside a
+    transaction (its locks would hold the workers up)."""
     from django.conf import settings
     from django.db import connections
 
+    if any(connections[alias].in_atomic_block for alias in connections):
+        raise RuntimeError("run_in_processes inside a transaction: the workers cannot see it")
     databases = {alias: dict(connections[alias].settings_dict) for alias in connections}
     settings_module = os.environ.get("DJANGO_SETTINGS_MODULE", settings.SETTINGS_MODULE)
     context = multiprocessing.get_context("spawn")
