@@ -265,7 +265,7 @@ class Command(MunicipalityCommand):
         if not 2 <= n <= 32:
             raise CommandError("--workers は 1〜32 です")
         with tenant_context(municipality):
-            services.parameters_in_force(fiscal_year=year)  # version 1 exists before the workers start
+            services.parameters_in_force(fiscal_year=year)  # version 1 before the workers
             initial = not PropertyTaxAssessment.objects.filter(fiscal_year=year).exists()
         key = options["resume"] or f"property_tax.assess:{year}:{timezone.now().isoformat()}"
         self.stdout.write(f"ジョブキー: {key}（各プロセスは {key}:i/{n}）")
