@@ -44,3 +44,18 @@ def test_workers_cannot_start_inside_a_transaction(db) -> None:
     """The test transaction is open: workers would not see its rows and would wait on its locks."""
     with pytest.raises(RuntimeError, match="inside a transaction"):
         run_in_processes(worker_view, [("a",)])
+
+
+def worker_fails_or_waits(tag: str) -> str:
+    if tag == "fails":
+        raise ValueError("shard failed")
+    import time
+
+    time.sleep(600)
+    return tag
+
+
+def test_a_failing_shard_stops_the_others_instead_of_waiting_for_them() -> None:
+    """One shard raises: the error reaches the caller at once, the waiting worker is stopped."""
+    with pytest.raises(ValueError, match="shard failed"):
+        run_in_processes(worker_fails_or_waits, [("fails",), ("waits",)])

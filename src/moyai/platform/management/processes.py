@@ -39,20 +39,30 @@ def run_in_processes(function: Callable[..., T], jobs: Sequence[tuple[Any, ...]]
     databases = {alias: dict(connections[alias].settings_dict) for alias in connections}
     settings_module = os.environ.get("DJANGO_SETTINGS_MODULE", settings.SETTINGS_MODULE)
     context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        max_workers=len(jobs),
+        mp_context=context,
+        initializer=_worker_setup,
+        initargs=(settings_module, databases),
+    )
     try:
-        with ProcessPoolExecutor(
-            max_workers=len(jobs),
-            mp_context=context,
-            initializer=_worker_setup,
-            initargs=(settings_module, databases),
-        ) as pool:
-            futures = [pool.submit(function, *job) for job in jobs]
-            return [future.result() for future in futures]
+        futures = [pool.submit(function, *job) for job in jobs]
+        return [future.result() for future in futures]
     except BrokenProcessPool as exc:
         raise CommandError(
             "作業プロセスが異常終了しました（メモリ不足や強制終了）。"
             "同じジョブキーで --resume すると続きから処理します"
         ) from exc
+    except BaseException:
+        # Interrupted (Ctrl-C, a time limit) or one shard failed: stop the other workers
+        # instead of waiting for them; each shard's finished chunks are committed and a
+        # --resume continues from there. (The executor has no public way to do this before
+        # Python 3.14's terminate_workers().)
+        for process in list(getattr(pool, "_processes", {}).values()):
+            process.terminate()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _worker_setup(settings_module: str, databases: dict[str, dict[str, Any]]) -> None:
