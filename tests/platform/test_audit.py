@@ -2,9 +2,15 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
 
-from moyai.platform.audit import ActorMissing, audit_record, audit_verify_chain
+from moyai.platform.audit import (
+    ActorMissing,
+    _hash_matches,
+    _legacy_record_body,
+    audit_record,
+    audit_verify_chain,
+)
 from moyai.platform.models import AuditEvent
-from moyai.platform.rules import GENESIS_HASH
+from moyai.platform.rules import GENESIS_HASH, chain_hash
 from moyai.platform.tenancy import tenant_context
 
 from ..conftest import on_postgres
@@ -82,3 +88,36 @@ def test_verify_passes_on_an_untouched_log(town_a, in_town, capsys) -> None:
     _write(town_a, in_town, 3)
     call_command("audit", "verify")
     assert "143014 葉山町: OK 3 行" in capsys.readouterr().out
+
+
+def test_a_row_is_bound_to_the_code_not_the_internal_number(town_a, town_b, in_town) -> None:
+    """A tenant restored where its internal number is taken keeps a verifiable chain: the hash
+    covers the 団体コード. Any other change still breaks it."""
+    [event] = _write(town_a, in_town, 1)
+    event.municipality_id = town_b.pk  # the number it would get in another deployment
+    assert _hash_matches(event, town_a.code)
+    assert not _hash_matches(event, town_b.code)
+    event.purpose = "改ざん"
+    assert not _hash_matches(event, town_a.code)
+
+
+def test_rows_hashed_with_the_internal_number_still_verify(town_a, in_town) -> None:
+    """Rows written before the chain covered the 団体コード (it covered the internal number)."""
+    rows = _write(town_a, in_town, 3)
+    prev = GENESIS_HASH
+    for event in rows:
+        event.prev_hash = prev
+        event.hash = chain_hash(prev, _legacy_record_body(event))
+        _as_owner(
+            "UPDATE platform_auditevent SET prev_hash = %s, hash = %s WHERE id = %s",
+            [event.prev_hash, event.hash, event.pk],
+        )
+        prev = event.hash
+    _as_owner(
+        "UPDATE platform_auditchainhead SET last_hash = %s WHERE municipality_id = %s",
+        [prev, town_a.pk],
+    )
+    assert audit_verify_chain(municipality=town_a).ok
+    _as_owner("UPDATE platform_auditevent SET purpose = %s WHERE id = %s", ["改ざん", rows[1].pk])
+    report = audit_verify_chain(municipality=town_a)
+    assert [p.seq for p in report.problems] == [2]

@@ -55,10 +55,12 @@ def acting_as(actor: Actor) -> Iterator[Actor]:
         _actor.reset(token)
 
 
-def _record_body(event: AuditEvent) -> dict[str, Any]:
-    """The fields a row's hash covers (everything but the hash itself)."""
+def _record_body(event: AuditEvent, municipality_code: str) -> dict[str, Any]:
+    """The fields a row's hash covers (everything but the hash itself). The row is bound to its
+    municipality by the 団体コード, which a tenant keeps wherever it is restored or moved, not
+    by this deployment's internal number."""
     return {
-        "municipality_id": event.municipality_id,
+        "municipality_code": municipality_code,
         "seq": event.seq,
         "occurred_at": event.occurred_at.isoformat(),
         "actor_id": event.actor_id,
@@ -74,6 +76,14 @@ def _record_body(event: AuditEvent) -> dict[str, Any]:
         "channel": event.channel,
         "prev_hash": event.prev_hash,
     }
+
+
+def _legacy_record_body(event: AuditEvent) -> dict[str, Any]:
+    """What rows written before the 団体コード was hashed covered instead: the internal number.
+    They verify where the tenant keeps that number."""
+    body = _record_body(event, "")
+    del body["municipality_code"]
+    return {"municipality_id": event.municipality_id, **body}
 
 
 def audit_record(
@@ -116,12 +126,18 @@ def audit_record(
             channel=actor.channel,
             prev_hash=head.last_hash,
         )
-        event.hash = chain_hash(event.prev_hash, _record_body(event))
+        event.hash = chain_hash(event.prev_hash, _record_body(event, tenant.code))
         event.save(force_insert=True)
         head.last_seq = event.seq
         head.last_hash = event.hash
         head.save(update_fields=["last_seq", "last_hash"])
     return event
+
+
+def _hash_matches(event: AuditEvent, municipality_code: str) -> bool:
+    if chain_hash(event.prev_hash, _record_body(event, municipality_code)) == event.hash:
+        return True
+    return chain_hash(event.prev_hash, _legacy_record_body(event)) == event.hash
 
 
 @dataclass(frozen=True)
@@ -184,7 +200,7 @@ def audit_verify_chain(*, municipality: Municipality, batch_size: int = 5000) ->
                         "前の行のハッシュと一致しません（前の行が改ざん・削除）",
                     )
                 )
-            if chain_hash(event.prev_hash, _record_body(event)) != event.hash:
+            if not _hash_matches(event, municipality.code):
                 problems.append(
                     ChainProblem(event.seq, event.pk, "行の内容がハッシュと一致しません（改ざん）")
                 )
