@@ -20,7 +20,7 @@ Measured, in this order, on the same database:
   per chunk, one transaction per chunk);
 * ``rerun``: the same run again: every owner unchanged, nothing written;
 * with ``--workers N`` (default 2), ``assess_N_workers`` and ``rerun_N_workers``: the same two
-  runs shared by N forked processes (``shard=(i, N)``, as ``moyai property assess --workers``),
+  runs shared by N worker processes (``shard=(i, N)``, as ``moyai property assess --workers``),
   after the single-process assessments are deleted.
 
 After loading, the ledger tables get ``VACUUM (ANALYZE)``; during the runs a thread
@@ -235,20 +235,16 @@ def _shard(code: str, index: int, count: int, initial: bool) -> int:
 
 
 def parallel_run(code: str, workers: int) -> int:
-    """The run shared by forked processes, each with its own connection."""
-    import multiprocessing
-
-    from django.db import connections
-
+    """The run shared by worker processes (spawned, each with its own connection), as
+    ``--workers`` runs it."""
+    from moyai.platform.management.processes import run_in_processes
     from moyai.platform.models import Municipality
     from moyai.platform.tenancy import tenant_context
     from moyai.tax.property.models import PropertyTaxAssessment
 
     with tenant_context(Municipality.objects.get(code=code)):
         initial = not PropertyTaxAssessment.objects.filter(fiscal_year=YEAR).exists()
-    connections.close_all()
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        written = pool.starmap(_shard, [(code, i, workers, initial) for i in range(workers)])
+    written = run_in_processes(_shard, [(code, i, workers, initial) for i in range(workers)])
     return sum(written)
 
 
@@ -266,7 +262,7 @@ def main(argv: list[str] | None = None) -> None:
         "--workers",
         type=int,
         default=2,
-        help="also time the run shared by this many forked processes (as `moyai property "
+        help="also time the run shared by this many worker processes (as `moyai property "
         "assess --workers`); the single-process runs come first",
     )
     args = parser.parse_args(argv)

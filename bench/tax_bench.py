@@ -194,20 +194,16 @@ def _shard(code: str, index: int, count: int, initial: bool) -> int:
 
 
 def parallel_run(code: str, workers: int) -> int:
-    """The run shared by forked processes, each with its own connection."""
-    import multiprocessing
-
-    from django.db import connections
-
+    """The run shared by worker processes (spawned, each with its own connection), as
+    ``--workers`` runs it."""
+    from moyai.platform.management.processes import run_in_processes
     from moyai.platform.models import Municipality
     from moyai.platform.tenancy import tenant_context
     from moyai.tax.resident.models import Assessment
 
     with tenant_context(Municipality.objects.get(code=code)):
         initial = not Assessment.objects.filter(fiscal_year=YEAR).exists()
-    connections.close_all()
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        written = pool.starmap(_shard, [(code, i, workers, initial) for i in range(workers)])
+    written = run_in_processes(_shard, [(code, i, workers, initial) for i in range(workers)])
     return sum(written)
 
 
@@ -255,7 +251,7 @@ def main(argv: list[str] | None = None) -> None:
         "--workers",
         type=int,
         default=2,
-        help="also time the run shared by this many forked processes (as `moyai tax assess "
+        help="also time the run shared by this many worker processes (as `moyai tax assess "
         "--workers`); the single-process runs come first",
     )
     args = parser.parse_args(argv)
