@@ -2,16 +2,18 @@ from __future__ import annotations
 
 import tempfile
 from datetime import date
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection, transaction
 
 from moyai.exchange.services import gaiji_enqueue
 from moyai.operations.backup.tables import AUDIT_HEAD_TABLE, dump_lines, tenant_tables
 from moyai.operations.backup.targets import DirectoryTarget
-from moyai.platform.models import Municipality
+from moyai.platform.models import AuditEvent, Municipality
 from moyai.platform.outbox import emit
 from moyai.platform.tenancy import tenant_context
 from moyai.registry import services
@@ -29,6 +31,36 @@ def keys() -> dict[int, bytes]:
 @pytest.fixture
 def targets(tmp_path: Path) -> list[DirectoryTarget]:
     return [DirectoryTarget(tmp_path / "local"), DirectoryTarget(tmp_path / "offsite")]
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """Keys and targets as the commands and the nightly task find them."""
+    monkeypatch.setenv("MOYAI_BACKUP_KEYS", f"1:{KEY.hex()}")
+    monkeypatch.setenv("MOYAI_BACKUP_TARGETS", f"{tmp_path / 'local'},file://{tmp_path / 'off'}")
+    return tmp_path
+
+
+def run(*args: str, stderr: StringIO | None = None) -> str:
+    out = StringIO()
+    call_command(*args, stdout=out, stderr=stderr if stderr is not None else StringIO())
+    return out.getvalue()
+
+
+def stored(*roots: Path) -> dict[str, bytes]:
+    """Every object under the target directories, with its contents."""
+    return {
+        p.as_posix(): p.read_bytes()
+        for root in roots
+        if root.exists()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def audit_rows(m: Municipality, target_type: str) -> int:
+    with tenant_context(m):
+        return AuditEvent.objects.filter(target_type=target_type).count()
 
 
 def note(day: str) -> Notification:

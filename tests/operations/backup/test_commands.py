@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import getpass
-from io import StringIO
-from pathlib import Path
 
 import pytest
-from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
@@ -15,20 +12,7 @@ from moyai.operations.backup.tasks import nightly_backup, retention
 from moyai.platform.models import AuditEvent
 from moyai.platform.tenancy import tenant_context
 
-from .conftest import KEY, household, populate, state
-
-
-@pytest.fixture
-def env(monkeypatch, tmp_path: Path) -> Path:
-    monkeypatch.setenv("MOYAI_BACKUP_KEYS", f"1:{KEY.hex()}")
-    monkeypatch.setenv("MOYAI_BACKUP_TARGETS", f"{tmp_path / 'local'},file://{tmp_path / 'off'}")
-    return tmp_path
-
-
-def run(*args: str) -> str:
-    out = StringIO()
-    call_command(*args, stdout=out, stderr=StringIO())
-    return out.getvalue()
+from .conftest import household, populate, run, state
 
 
 def test_backup_list_restore_verify_on_the_command_line(town_a, env, cli_actor) -> None:

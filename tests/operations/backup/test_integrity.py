@@ -158,10 +158,23 @@ def test_rekey_then_prune_leaves_only_new_key_chunks(town_a, cli_actor, targets,
     assert new.kind == "full"
     result = services.backup_rekey(municipality_code=town_a.code, targets=targets, keys=rotated)
     assert result.rewritten == [old.snapshot_id]
-    pruned = services.backup_prune(
+    # The version-1 chunks were written minutes ago: the grace period keeps them for now ...
+    waiting = services.backup_prune(
         municipality_code=town_a.code, daily=7, monthly=0, last=2, targets=targets, keys=rotated
     )
-    assert pruned.deleted_snapshots == [] and pruned.deleted_chunks > 0
+    assert waiting.deleted_chunks == 0 and waiting.recent_chunks > 0
+    # ... and a prune without it (nothing else writes here) deletes them.
+    pruned = services.backup_prune(
+        municipality_code=town_a.code,
+        daily=7,
+        monthly=0,
+        last=2,
+        targets=targets,
+        keys=rotated,
+        grace=timedelta(0),
+    )
+    assert pruned.deleted_snapshots == [] and pruned.deleted_chunks == waiting.recent_chunks
+    assert pruned.recent_chunks == 0
     # Only version 2 is needed now; both snapshots restore and verify with it.
     only_new = {2: rotated[2]}
     check = services.backup_verify(

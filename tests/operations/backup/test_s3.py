@@ -37,6 +37,17 @@ def test_s3_target_basics(s3_target) -> None:
     assert s3_target.name == "s3://moyai-offsite/backups/"
 
 
+def test_s3_target_ages_and_touch(s3_target) -> None:
+    s3_target.put("chunks/ab/1", b"one")
+    [(key, first)] = s3_target.list_modified("chunks/").items()
+    assert key == "chunks/ab/1" and first.tzinfo is not None
+    s3_target.touch("chunks/ab/1")  # a copy onto itself inside the store
+    assert s3_target.get("chunks/ab/1") == b"one"
+    assert s3_target.list_modified("chunks/")["chunks/ab/1"] >= first
+    head = s3_target.client.head_object(Bucket="moyai-offsite", Key="backups/chunks/ab/1")
+    assert "moyai-touched" in head["Metadata"]
+
+
 def test_backup_to_s3_offsite_and_restore_from_it(
     town_a, cli_actor, targets, keys, s3_target
 ) -> None:

@@ -8,7 +8,8 @@ Layout on every target::
 
 A snapshot id is ``YYYYMMDDTHHMMSSffffffZ-<kind>-<random>`` (UTC), so a listing shows when and
 what without decrypting anything. Chunks are written before the manifest that names them, so a
-manifest never points at a chunk that was not stored.
+manifest never points at a chunk that was not stored; a prune must therefore not run beside a
+backup of the same municipality (see locks.py and the grace period of ``backup_prune``).
 """
 
 from __future__ import annotations
@@ -170,6 +171,11 @@ class Repository:
             ck = self.chunk_key(name)
             for target in check:
                 if target.exists(ck):
+                    # Stored, but not named by the previous snapshot here: perhaps by no
+                    # manifest at all (left by an unfinished run, or of snapshots being
+                    # pruned). Touched, so that a prune this run's lock cannot hold back (another
+                    # deployment) counts it as young until this snapshot's manifest names it.
+                    target.touch(ck)
                     continue
                 sealed = sealed or key.seal(chunk, context=f"chunk/{name}")
                 target.put(ck, sealed)

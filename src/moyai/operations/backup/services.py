@@ -3,6 +3,10 @@
 Operators run these (CLI, nightly tasks); they never show personal data. Each is recorded in
 the municipality's audit log: a backup as 出力 (``backup``), a restore as 更新
 (``backup_restore``), a verification as 参照 (``backup_verify``).
+
+Each holds the municipality's backup lock (locks.py) for its whole run: backup, prune and rekey
+exclusively, verify, restore and extract shared. One that finds it held waits up to ``wait``
+seconds, then raises :class:`~moyai.operations.backup.locks.TenantBusy` having done nothing.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,7 @@ from django.utils import timezone
 
 from moyai.operations.backup import rules
 from moyai.operations.backup.keys import BackupKeyError, Corrupted
+from moyai.operations.backup.locks import HeldLock, tenant_lock
 from moyai.operations.backup.repository import (
     FORMAT,
     FORMAT_VERSION,
@@ -108,16 +113,40 @@ def backup_tenant(
     keys: dict[int, bytes] | None = None,
     purpose: str = "バックアップ",
     chunker: dict[str, int] | None = None,
+    wait: float = 0.0,
 ) -> BackupResult:
     """バックアップ: write a snapshot of every tenant table of ``municipality``.
 
     ``kind``: ``full`` (also writes the standard layout, so the backup is a migration package),
     ``incremental`` (only chunks not yet stored are written; when nothing was recorded since the
     previous snapshot, the tables are not even read) or ``auto`` (full when the repository has
-    no snapshot under the current key version, else incremental).
+    no snapshot under the current key version, else incremental). Holds the municipality's
+    backup lock exclusively (no prune, rekey or other backup of it meanwhile).
     """
     if kind not in {"auto", "full", "incremental"}:
         raise ServiceError(f"種別 {kind} はありません（full・incremental・auto）", field="kind")
+    with tenant_lock(municipality.code, "backup", wait=wait) as lock:
+        return _backup(
+            lock,
+            municipality=municipality,
+            kind=kind,
+            targets=targets,
+            keys=keys,
+            purpose=purpose,
+            chunker=chunker,
+        )
+
+
+def _backup(
+    lock: HeldLock,
+    *,
+    municipality: Municipality,
+    kind: str,
+    targets: list[Target] | None,
+    keys: dict[int, bytes] | None,
+    purpose: str,
+    chunker: dict[str, int] | None,
+) -> BackupResult:
     started = time.perf_counter()
     repo = repository_for(municipality.code, targets=targets, keys=keys)
     parent: dict[str, Any] | None = None
@@ -217,6 +246,7 @@ def backup_tenant(
         },
         "files": files,
     }
+    lock.check()  # the chunks are stored; name them only if no prune can have run meanwhile
     repo.write_manifest(key, manifest, stats)
     rows = {
         v["table"]: v["lines"] - 1 for k, v in files.items() if not k.startswith(STANDARD_PREFIX)
@@ -318,6 +348,7 @@ def restore_tenant(
     keys: dict[int, bytes] | None = None,
     using: str = "default",
     purpose: str = "バックアップからの復元",
+    wait: float = 0.0,
 ) -> RestoreResult:
     """復元: put one municipality back to its newest snapshot at or before ``at``.
 
@@ -327,8 +358,33 @@ def restore_tenant(
     The audit log is append-only and is never rewound: the snapshot's rows must be a prefix of
     the current log (they are compared by hash) and only rows missing from it are inserted; the
     restore itself is appended. When the municipality does not exist in ``using`` (an empty
-    deployment), it is created with its original id.
+    deployment), it is created with its original id. Holds the backup lock shared (no prune
+    can remove the snapshot while it is read).
     """
+    with tenant_lock(municipality_code, "restore", wait=wait):
+        return _restore(
+            municipality_code=municipality_code,
+            at=at,
+            snapshot=snapshot,
+            source=source,
+            targets=targets,
+            keys=keys,
+            using=using,
+            purpose=purpose,
+        )
+
+
+def _restore(
+    *,
+    municipality_code: str,
+    at: datetime | None,
+    snapshot: str | None,
+    source: int,
+    targets: list[Target] | None,
+    keys: dict[int, bytes] | None,
+    using: str,
+    purpose: str,
+) -> RestoreResult:
     repo = repository_for(municipality_code, targets=targets, keys=keys)
     if not 0 <= source < len(repo.targets):
         raise ServiceError(f"保存先 {source} はありません", field="source")
@@ -367,7 +423,8 @@ def restore_tenant(
             if taken:
                 warnings.append(
                     f"団体の内部番号 {info['id']} が使用中のため {municipality.pk} で作成しました"
-                    "（監査ログのハッシュ検証は元の番号で行われます）"
+                    "（監査ログは団体コードで検証できます。団体コードをハッシュに含める前の古い行"
+                    "だけは元の番号でしか検証できません）"
                 )
         mid = municipality.pk
         cursor = db.cursor()
@@ -602,10 +659,33 @@ def backup_verify(
     keys: dict[int, bytes] | None = None,
     scratch: bool = True,
     purpose: str = "バックアップの検証",
+    wait: float = 0.0,
 ) -> VerifyResult:
     """検証: read back every snapshot and chunk on every target (each is authenticated and its
     name re-derived), then restore the chosen snapshot (the newest by default) into a scratch
-    database and compare each table, re-read from there, with the SHA-256 in the manifest."""
+    database and compare each table, re-read from there, with the SHA-256 in the manifest.
+    Holds the backup lock shared (a backup half written or a prune half done would show as
+    problems that are none)."""
+    with tenant_lock(municipality_code, "verify", wait=wait):
+        return _verify(
+            municipality_code=municipality_code,
+            snapshot=snapshot,
+            targets=targets,
+            keys=keys,
+            scratch=scratch,
+            purpose=purpose,
+        )
+
+
+def _verify(
+    *,
+    municipality_code: str,
+    snapshot: str | None,
+    targets: list[Target] | None,
+    keys: dict[int, bytes] | None,
+    scratch: bool,
+    purpose: str,
+) -> VerifyResult:
     repo = repository_for(municipality_code, targets=targets, keys=keys)
     problems: list[str] = []
     checked_snapshots = 0
@@ -649,12 +729,15 @@ def backup_verify(
 
         manifest = repo.read_manifest(chosen)
         with scratch_database() as alias:
-            result = restore_tenant(
+            result = _restore(  # under this verify's lock
                 municipality_code=municipality_code,
+                at=None,
                 snapshot=chosen,
+                source=0,
                 targets=repo.targets,
                 keys=keys,
                 using=alias,
+                purpose="バックアップからの復元",
             )
             db = connections[alias]
             with transaction.atomic(using=alias):
@@ -712,9 +795,30 @@ def backup_extract(
     snapshot: str | None = None,
     targets: list[Target] | None = None,
     keys: dict[int, bytes] | None = None,
+    wait: float = 0.0,
 ) -> str:
     """Write the standard layout held by a full snapshot to ``directory`` (a migration package
-    for ``moyai import``). Returns the snapshot id."""
+    for ``moyai import``). Returns the snapshot id. Holds the backup lock shared."""
+    with tenant_lock(municipality_code, "extract", wait=wait):
+        return _extract(
+            municipality_code=municipality_code,
+            directory=directory,
+            at=at,
+            snapshot=snapshot,
+            targets=targets,
+            keys=keys,
+        )
+
+
+def _extract(
+    *,
+    municipality_code: str,
+    directory: Path,
+    at: datetime | None,
+    snapshot: str | None,
+    targets: list[Target] | None,
+    keys: dict[int, bytes] | None,
+) -> str:
     repo = repository_for(municipality_code, targets=targets, keys=keys)
     refs = [r for r in repo.snapshots() if r.kind == "full"]
     if snapshot:
@@ -739,11 +843,18 @@ def backup_extract(
     return ref.id
 
 
+# Prune deletes an unreferenced chunk only once it is older than this: a backup or rekey that
+# the lock cannot hold back (another deployment writing to the same target, a hand-run script)
+# has its chunks named by a manifest within that time. Longer than any one backup run.
+PRUNE_GRACE = timedelta(hours=24)
+
+
 @dataclass
 class PruneResult:
     kept: list[str]
     deleted_snapshots: list[str]
     deleted_chunks: int
+    recent_chunks: int = 0  # unreferenced but younger than the grace period: left for later
 
 
 def backup_prune(
@@ -755,17 +866,51 @@ def backup_prune(
     targets: list[Target] | None = None,
     keys: dict[int, bytes] | None = None,
     now: datetime | None = None,
+    grace: timedelta = PRUNE_GRACE,
+    wait: float = 0.0,
 ) -> PruneResult:
     """保存期間: keep the ``last`` newest snapshots and the newest snapshot of each of the last
     ``daily`` days and ``monthly`` months (JST); delete the other snapshots, then every chunk
-    no kept snapshot names. Run it for a municipality only when no backup of it is running (the
-    nightly task does both in turn), or a chunk written for a snapshot not yet listed could be
-    taken for garbage."""
+    no kept snapshot names and that was not written or touched within ``grace`` before ``now``.
+
+    Holds the municipality's backup lock exclusively: no backup or rekey is between writing its
+    chunks and writing the manifest that names them, and no reader is in the middle of a
+    snapshot. The grace period is the second wall, for writers the lock cannot see.
+    """
+    if grace < timedelta(0):
+        raise ServiceError("猶予期間は 0 以上で指定してください", field="grace")
+    with tenant_lock(municipality_code, "prune", wait=wait) as lock:
+        return _prune(
+            lock,
+            municipality_code=municipality_code,
+            daily=daily,
+            monthly=monthly,
+            last=last,
+            targets=targets,
+            keys=keys,
+            now=now or timezone.now(),
+            grace=grace,
+        )
+
+
+def _prune(
+    lock: HeldLock,
+    *,
+    municipality_code: str,
+    daily: int,
+    monthly: int,
+    last: int,
+    targets: list[Target] | None,
+    keys: dict[int, bytes] | None,
+    now: datetime,
+    grace: timedelta,
+) -> PruneResult:
     repo = repository_for(municipality_code, targets=targets, keys=keys)
-    now = now or timezone.now()
     tz = timezone.get_default_timezone()
+    cutoff = now - grace
     deleted_snapshots: list[str] = []
     deleted_chunks = 0
+    recent_chunks = 0
     kept_ids: set[str] = set()
     for target in repo.targets:
         refs = repo.snapshots(target)
@@ -778,25 +923,35 @@ def backup_prune(
         for r in refs:
             if r.id in keep:
                 referenced |= repo.chunk_names(repo.read_manifest(r.id, target))
+        lock.check()  # from here on, deletions
         for r in refs:
             if r.id not in keep:
                 target.delete(repo.snapshot_key(r.id))
                 if r.id not in deleted_snapshots:
                     deleted_snapshots.append(r.id)
-        for object_key in target.list(f"{repo.prefix}chunks/"):
-            if object_key.rsplit("/", 1)[-1] not in referenced:
-                target.delete(object_key)
-                deleted_chunks += 1
+        for object_key, modified in target.list_modified(f"{repo.prefix}chunks/").items():
+            if object_key.rsplit("/", 1)[-1] in referenced:
+                continue
+            if modified > cutoff:
+                recent_chunks += 1
+                continue
+            target.delete(object_key)
+            deleted_chunks += 1
     municipality = Municipality.objects.filter(code=municipality_code).first()
-    if municipality is not None and deleted_snapshots:
+    if municipality is not None and (deleted_snapshots or deleted_chunks):
         with tenant_context(municipality):
             audit_record(
                 action=AuditAction.DELETE,
                 target_type="backup_prune",
                 purpose="保存期間を過ぎたバックアップの削除",
-                detail={"snapshots": deleted_snapshots, "chunks": deleted_chunks},
+                detail={
+                    "snapshots": deleted_snapshots,
+                    "chunks": deleted_chunks,
+                    "recent_chunks_kept": recent_chunks,
+                    "grace_hours": grace.total_seconds() / 3600,
+                },
             )
-    return PruneResult(sorted(kept_ids), deleted_snapshots, deleted_chunks)
+    return PruneResult(sorted(kept_ids), deleted_snapshots, deleted_chunks, recent_chunks)
 
 
 @dataclass
@@ -810,10 +965,23 @@ def backup_rekey(
     municipality_code: str,
     targets: list[Target] | None = None,
     keys: dict[int, bytes] | None = None,
+    wait: float = 0.0,
 ) -> RekeyResult:
     """鍵の更新: re-encrypt every snapshot written under an older key version with the newest
     one (chunks are renamed, since names are keyed). Old chunks become garbage for
-    :func:`backup_prune`; after that the old master key can be withdrawn."""
+    :func:`backup_prune`; after that the old master key can be withdrawn. Holds the backup lock
+    exclusively (its new chunks are named by no manifest until each is rewritten)."""
+    with tenant_lock(municipality_code, "rekey", wait=wait) as lock:
+        return _rekey(lock, municipality_code=municipality_code, targets=targets, keys=keys)
+
+
+def _rekey(
+    lock: HeldLock,
+    *,
+    municipality_code: str,
+    targets: list[Target] | None,
+    keys: dict[int, bytes] | None,
+) -> RekeyResult:
     repo = repository_for(municipality_code, targets=targets, keys=keys)
     new = repo.current_key()
     for target in repo.targets:
@@ -837,6 +1005,7 @@ def backup_rekey(
             )
             files[name] = {**entry, "chunks": stored["chunks"]}
         chunks += stats.new_chunks
+        lock.check()
         repo.write_manifest(new, {**manifest, "key_version": new.version, "files": files})
         rewritten.append(ref.id)
     return RekeyResult(rewritten, chunks)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -30,6 +31,16 @@ class Target(Protocol):
     def exists(self, key: str) -> bool: ...
     def list(self, prefix: str) -> list[str]: ...
     def delete(self, key: str) -> None: ...
+
+    def list_modified(self, prefix: str) -> dict[str, datetime]:
+        """Keys under ``prefix`` with the time each was last written or touched (UTC)."""
+        ...
+
+    def touch(self, key: str) -> None:
+        """Set the object's modification time to now, keeping its contents (a backup that
+        reuses a stored chunk touches it, so prune's grace period covers it; see
+        docs/backup.md)."""
+        ...
 
 
 class MissingObject(FileNotFoundError):
@@ -89,6 +100,22 @@ class DirectoryTarget:
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
 
+    def list_modified(self, prefix: str) -> dict[str, datetime]:
+        found = {}
+        for key in self.list(prefix):
+            try:
+                mtime = self._path(key).stat().st_mtime
+            except FileNotFoundError:
+                continue  # deleted meanwhile
+            found[key] = datetime.fromtimestamp(mtime, UTC)
+        return found
+
+    def touch(self, key: str) -> None:
+        try:
+            os.utime(self._path(key))
+        except FileNotFoundError:
+            raise MissingObject(f"{self.name}: {key} がありません") from None
+
 
 class S3Target:
     """An S3-compatible bucket through boto3 (only when boto3 is installed)."""
@@ -134,6 +161,25 @@ class S3Target:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self.prefix + key)
+
+    def list_modified(self, prefix: str) -> dict[str, datetime]:
+        found: dict[str, datetime] = {}
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+            for obj in page.get("Contents", []):
+                found[obj["Key"][len(self.prefix) :]] = obj["LastModified"].astimezone(UTC)
+        return dict(sorted(found.items()))
+
+    def touch(self, key: str) -> None:
+        # A copy onto itself with new metadata: done inside the store, nothing is sent again.
+        full = self.prefix + key
+        self.client.copy_object(
+            Bucket=self.bucket,
+            Key=full,
+            CopySource={"Bucket": self.bucket, "Key": full},
+            Metadata={"moyai-touched": datetime.now(UTC).isoformat()},
+            MetadataDirective="REPLACE",
+        )
 
 
 def target_from_url(url: str) -> Target:

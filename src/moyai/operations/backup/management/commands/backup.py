@@ -4,6 +4,7 @@ plan). See docs/backup.md."""
 from __future__ import annotations
 
 from argparse import ArgumentParser
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.core.management.base import CommandError
 
 from moyai.operations.backup import rules, selectors, services
 from moyai.operations.backup.keys import BackupKeyError, new_master_key
+from moyai.operations.backup.locks import TenantBusy
 from moyai.operations.backup.management.commands.restore import parse_at
 from moyai.platform.errors import ServiceError
 from moyai.platform.management.base import MunicipalityCommand
@@ -46,11 +48,26 @@ class Command(MunicipalityCommand):
         parser.add_argument("--read-seconds", type=float, help="plan: 1団体の読み出し秒数")
         parser.add_argument("--upload-bytes", type=int, help="plan: 1団体の送信バイト数")
         parser.add_argument("--workers", type=int, default=1)
+        parser.add_argument(
+            "--wait",
+            type=float,
+            default=0.0,
+            metavar="SECONDS",
+            help="同じ団体の別の処理が実行中なら、この秒数まで終わるのを待つ（既定: 待たずに中止）",
+        )
+        parser.add_argument(
+            "--grace-hours",
+            type=float,
+            default=services.PRUNE_GRACE.total_seconds() / 3600,
+            help="prune: この時間内に書かれたチャンクは参照がなくても消さない（既定 24）",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         try:
             getattr(self, f"do_{action}")(options)
+        except TenantBusy as exc:
+            raise CommandError(f"{exc.message}（--wait 秒数 で待てます）") from None
         except (ServiceError, BackupKeyError) as exc:
             raise CommandError(str(exc)) from None
 
@@ -66,14 +83,31 @@ class Command(MunicipalityCommand):
         if options["all"]:
             towns = self.municipalities({})
             if options["now"]:
+                skipped = []
                 for town in towns:
-                    self._report(services.backup_tenant(municipality=town, kind="auto"), town.code)
+                    try:
+                        result = services.backup_tenant(
+                            municipality=town, kind="auto", wait=options["wait"]
+                        )
+                    except TenantBusy as exc:
+                        # As the nightly task does: skip it, go on with the others.
+                        self.stderr.write(f"飛ばしました: {exc.message}")
+                        skipped.append(town.code)
+                        continue
+                    self._report(result, town.code)
+                if skipped:
+                    self.stderr.write(
+                        f"{len(skipped)} 団体（{'、'.join(skipped)}）は実行中の処理があったため"
+                        "飛ばしました"
+                    )
                 return
             codes = services.enqueue_all(municipalities=towns)
             self.stdout.write(f"{len(codes)} 団体のバックアップをタスクとして登録しました")
             return
         town = self._one(options)
-        result = services.backup_tenant(municipality=town, kind=options["kind"] or "auto")
+        result = services.backup_tenant(
+            municipality=town, kind=options["kind"] or "auto", wait=options["wait"]
+        )
         self._report(result, town.code)
 
     def _report(self, result: services.BackupResult, code: str) -> None:
@@ -96,6 +130,7 @@ class Command(MunicipalityCommand):
             municipality_code=town.code,
             snapshot=options["snapshot"],
             scratch=not options["no_scratch"],
+            wait=options["wait"],
         )
         self.stdout.write(
             f"スナップショット {result.checked_snapshots} 件・チャンク {result.checked_chunks} 件を"
@@ -109,17 +144,29 @@ class Command(MunicipalityCommand):
 
     def do_prune(self, options: dict[str, Any]) -> None:
         town = self._one(options)
+        if options["grace_hours"] < 0:
+            raise CommandError("--grace-hours は 0 以上で指定してください")
         result = services.backup_prune(
-            municipality_code=town.code, daily=options["daily"], monthly=options["monthly"]
+            municipality_code=town.code,
+            daily=options["daily"],
+            monthly=options["monthly"],
+            grace=timedelta(hours=options["grace_hours"]),
+            wait=options["wait"],
+        )
+        recent = (
+            f"、{options['grace_hours']:g} 時間以内に書かれた未参照のチャンク "
+            f"{result.recent_chunks} 件は次回に削除"
+            if result.recent_chunks
+            else ""
         )
         self.stdout.write(
             f"保持 {len(result.kept)} 件、削除 {len(result.deleted_snapshots)} 件"
-            f"（チャンク {result.deleted_chunks} 件）"
+            f"（チャンク {result.deleted_chunks} 件{recent}）"
         )
 
     def do_rekey(self, options: dict[str, Any]) -> None:
         town = self._one(options)
-        result = services.backup_rekey(municipality_code=town.code)
+        result = services.backup_rekey(municipality_code=town.code, wait=options["wait"])
         self.stdout.write(
             f"{len(result.rewritten)} 件を新しい鍵で書き直しました（チャンク {result.chunks} 件）。"
             "moyai backup prune で古いチャンクを削除してください"
@@ -134,6 +181,7 @@ class Command(MunicipalityCommand):
             directory=options["directory"],
             at=parse_at(options["at"]) if options["at"] else None,
             snapshot=options["snapshot"],
+            wait=options["wait"],
         )
         self.stdout.write(f"{sid} の標準レイアウトを {options['directory']} に書き出しました")
 

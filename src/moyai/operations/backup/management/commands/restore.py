@@ -12,6 +12,7 @@ from django.utils.dateparse import parse_datetime
 
 from moyai.operations.backup import services
 from moyai.operations.backup.keys import BackupKeyError
+from moyai.operations.backup.locks import TenantBusy
 from moyai.platform.audit import acting_as
 from moyai.platform.errors import ServiceError
 from moyai.platform.management.base import cli_actor
@@ -39,6 +40,13 @@ class Command(BaseCommand):
         parser.add_argument("--snapshot", help="スナップショットの識別子で指定")
         parser.add_argument("--source", type=int, default=0, help="読む保存先（0 = 最初）")
         parser.add_argument("--yes", action="store_true", help="確認なしで実行")
+        parser.add_argument(
+            "--wait",
+            type=float,
+            default=0.0,
+            metavar="SECONDS",
+            help="同じ団体のバックアップ等が実行中なら、この秒数まで待つ（既定: 待たずに中止）",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         at = parse_at(options["at"]) if options["at"] else None
@@ -54,7 +62,10 @@ class Command(BaseCommand):
                     at=at,
                     snapshot=options["snapshot"],
                     source=options["source"],
+                    wait=options["wait"],
                 )
+        except TenantBusy as exc:
+            raise CommandError(f"{exc.message}（--wait 秒数 で待てます）") from None
         except (ServiceError, BackupKeyError) as exc:
             raise CommandError(str(exc)) from None
         for warning in result.warnings:
