@@ -134,6 +134,9 @@ def _register_routers() -> None:
     from moyai.disaster.api import router as disaster_router
 
     api.add_router("/", disaster_router)
+    from moyai.operations.billing.api import router as billing_router
+
+    api.add_router("/", billing_router)
 
 
 _register_routers()

@@ -34,3 +34,20 @@ def move_in_household(town: Any, in_town: Any, size: int, *, on: str = "2024-10-
             address=Address(town="一色", block="1234番地"),
             members=members,
         )
+
+
+def traces(towns: Any) -> dict[str, tuple[int, int, int]]:
+    """Per town: audit rows, outbox events and issued documents (what an act can leave)."""
+    from moyai.documents.models import IssuedDocument
+    from moyai.platform.models import AuditEvent, OutboxEvent
+    from moyai.platform.tenancy import tenant_context
+
+    result = {}
+    for town in towns:
+        with tenant_context(town):
+            result[town.code] = (
+                AuditEvent.objects.count(),
+                OutboxEvent.objects.count(),
+                IssuedDocument.objects.count(),
+            )
+    return result

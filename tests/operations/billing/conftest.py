@@ -11,7 +11,16 @@ from django.utils import timezone
 from moyai.operations.billing import rules, services
 from moyai.operations.billing.models import PoolCategory, PoolRule, UsageBasis
 
+from ...conftest import signed_in_client
 from .arrange import ALL, move_in_household
+
+
+@pytest.fixture
+def operator(make_staff: Any) -> Any:
+    """A signed-in 基盤運用者 (username ``op-billing``)."""
+    from moyai.platform.models import Role
+
+    return signed_in_client(make_staff(None, Role.OPERATOR, username="op-billing"))
 
 
 @pytest.fixture

@@ -36,7 +36,27 @@ class _Form(forms.Form):
 
 
 class ConsortiumForm(_Form):
+    """協議会の登録 with its 設立団体 (a 協議会 is set up by its members; the registration is
+    recorded in each founder's audit log)."""
+
     name = forms.CharField(label="協議会名", max_length=100)
+    founders = forms.ModelMultipleChoiceField(
+        label="設立団体",
+        queryset=Municipality.objects.order_by("code"),
+        to_field_name="code",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "設立団体を1つ以上選んでください"},
+    )
+    joined_on = forms.DateField(
+        label="設立団体の参加日", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    businesses = forms.MultipleChoiceField(
+        label="利用業務",
+        choices=BUSINESS_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+        initial=[code for code, _ in rules.BUSINESSES],
+    )
 
 
 class MembershipForm(_Form):

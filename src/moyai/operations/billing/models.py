@@ -136,12 +136,16 @@ class UsageRecord(models.Model):
 
 class RunStatus(models.TextChoices):
     DRAFT = "draft", "仮計算"
+    CLOSING = "closing", "確定の処理中"  # requested; the worker issues the statements
     CLOSED = "closed", "確定"
 
 
 class AllocationRun(models.Model):
     """月次の按分: one month's allocation of a 協議会's pools. A draft may be recomputed; a
-    closed month is final (its statements are issued)."""
+    closed month is final (its statements are issued). Closing is requested on the screen and
+    done by a background task: from the request on the month is frozen (``CLOSING``), the task
+    issues one member's statement at a time and counts them in ``close_issued``, and a task
+    that stops leaves its reason in ``close_error`` (asking again continues where it stopped)."""
 
     council = models.ForeignKey(
         "platform.Council", on_delete=models.PROTECT, related_name="billing_runs"
@@ -157,6 +161,11 @@ class AllocationRun(models.Model):
     computed_by = models.CharField("計算者", max_length=150)
     closed_at = models.DateTimeField("確定日時", null=True, blank=True)
     closed_by = models.CharField("確定者", max_length=150, blank=True)
+    close_requested_at = models.DateTimeField("確定の依頼日時", null=True, blank=True)
+    close_requested_by = models.CharField("確定の依頼者", max_length=150, blank=True)
+    close_issued = models.PositiveIntegerField("発行済みの請求明細書", default=0)
+    close_error = models.CharField("確定の処理が止まった理由", max_length=500, blank=True)
+    close_failed_at = models.DateTimeField("確定の処理が止まった日時", null=True, blank=True)
 
     class Meta:
         verbose_name = "月次の按分"

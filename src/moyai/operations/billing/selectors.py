@@ -2,7 +2,9 @@
 
 The operator tables hold amounts and counts only. Statements are tenant rows: a 団体管理者 reads
 them through the tenant manager (its own only); the operator reads one member's statement by
-entering that member's tenant for the single read.
+entering that member's tenant for the single read. Every read of a statement is recorded in the
+audit log of the municipality it belongs to (the list and the screen as 参照, the CSV as 出力,
+the PDF as 印刷), whoever reads it.
 """
 
 from __future__ import annotations
@@ -16,9 +18,21 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from moyai.operations.billing import rules
-from moyai.operations.billing.models import AllocationRun, CostPool, Membership, Statement
-from moyai.platform.models import Council, Municipality
+from moyai.operations.billing.models import (
+    AllocationRun,
+    CostPool,
+    Membership,
+    RunStatus,
+    Statement,
+)
+from moyai.platform.audit import audit_record
+from moyai.platform.models import AuditAction, Council, Municipality
 from moyai.platform.tenancy import tenant_context
+
+PURPOSE_LIST = "負担金請求明細の一覧の参照"
+PURPOSE_READ = "負担金請求明細の参照"
+PURPOSE_CSV = "負担金請求明細の出力（CSV）"
+PURPOSE_PRINT = "負担金請求明細書の再印刷"
 
 
 @dataclass(frozen=True)
@@ -120,31 +134,91 @@ def run_matrix(run: AllocationRun) -> RunMatrix:
     return RunMatrix(member_rows, pool_rows)
 
 
-def statements_own() -> list[Statement]:
-    """The current municipality's statements (tenant-scoped), newest month first."""
-    return list(Statement.objects.order_by("-month", "council_name"))
+def statements_own(*, purpose: str = PURPOSE_LIST) -> list[Statement]:
+    """The current municipality's statements (tenant-scoped), newest month first; the read is
+    recorded in its audit log."""
+    rows = list(Statement.objects.order_by("-month", "council_name", "pk"))
+    audit_record(
+        action=AuditAction.READ,
+        target_type="billing_statement",
+        purpose=purpose,
+        detail={"statements": [s.pk for s in rows]},
+    )
+    return rows
 
 
-def statement_get(*, statement_id: int) -> Statement | None:
+def _read(statement: Statement, *, purpose: str, action: AuditAction) -> None:
+    audit_record(
+        action=action,
+        target_type="billing_statement",
+        target_id=statement.pk,
+        purpose=purpose,
+        detail={"month": statement.month.isoformat()[:7], "council": statement.council_name},
+    )
+
+
+def statement_get(
+    *, statement_id: int, purpose: str = PURPOSE_READ, csv: bool = False
+) -> Statement | None:
+    """One of the current municipality's statements (another municipality's id finds nothing);
+    the read is recorded (``csv``: as 出力)."""
     statement: Statement | None = Statement.objects.filter(pk=statement_id).first()
+    if statement is not None:
+        _read(statement, purpose=purpose, action=AuditAction.EXPORT if csv else AuditAction.READ)
     return statement
 
 
-def statement_of(*, run: AllocationRun, municipality: Municipality) -> Statement | None:
-    """One member's statement of ``run`` (read inside that member's tenant)."""
+def statement_own_pdf(
+    *, statement_id: int, purpose: str = PURPOSE_PRINT
+) -> tuple[Statement, bytes] | None:
+    """One of the current municipality's statements and its signed 請求明細書 (PDF), or None
+    when there is no such statement or its month is not closed; the print is recorded."""
+    from moyai.documents.selectors import issued_document_pdf
+
+    statement: Statement | None = Statement.objects.filter(pk=statement_id).first()
+    if statement is None or statement.status != RunStatus.CLOSED or not statement.document_serial:
+        return None
+    return statement, issued_document_pdf(serial=statement.document_serial, purpose=purpose)
+
+
+def statement_of(
+    *,
+    run: AllocationRun,
+    municipality: Municipality,
+    purpose: str = PURPOSE_READ,
+    csv: bool = False,
+) -> Statement | None:
+    """One member's statement of ``run``, read inside that member's tenant and recorded in its
+    audit log (``csv``: as 出力)."""
     with tenant_context(municipality):
         statement: Statement | None = Statement.objects.filter(run=run).first()
+        if statement is not None:
+            _read(
+                statement, purpose=purpose, action=AuditAction.EXPORT if csv else AuditAction.READ
+            )
     return statement
 
 
-def statement_pdf(*, municipality: Municipality, statement: Statement) -> bytes:
+def statement_pdf_of(
+    *, run: AllocationRun, municipality: Municipality, purpose: str = PURPOSE_PRINT
+) -> bytes | None:
+    """One member's signed 請求明細書 of ``run`` (None before it is issued); the print is
+    recorded in the member's audit log."""
+    with tenant_context(municipality):
+        statement: Statement | None = Statement.objects.filter(run=run).first()
+    if statement is None or not statement.document_serial:
+        return None
+    return statement_pdf(municipality=municipality, statement=statement, purpose=purpose)
+
+
+def statement_pdf(
+    *, municipality: Municipality, statement: Statement, purpose: str = PURPOSE_PRINT
+) -> bytes:
     """The signed 請求明細書 as issued when the month was closed (the print is audited)."""
     from moyai.documents.selectors import issued_document_pdf
 
     with tenant_context(municipality):
-        return issued_document_pdf(
-            serial=statement.document_serial, purpose="負担金請求明細書の再印刷"
-        )
+        return issued_document_pdf(serial=statement.document_serial, purpose=purpose)
 
 
 def _wareki_month(iso: str) -> str:

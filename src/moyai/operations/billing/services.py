@@ -1,13 +1,21 @@
 """割り勘の操作: 協議会 membership, cost pools, the monthly allocation and its statements.
 
-Every write is audited. The 協議会's tables are operator-level, so the audit rows go into the
-chain of each municipality the change concerns (the member joining, every member a pool is
-charged to, every member of a month's run): a 団体管理者 sees in its own audit log every act of
-the operator that changes what it pays.
+Every write is audited. The 協議会's tables are operator-level, and the project keeps no
+operator-level audit log: every chain belongs to a municipality. So the audit rows go into the
+chain of each municipality the change concerns (the founders of a new 協議会, the member joining
+or leaving and every member whose share it changes, every member a pool is charged to, every
+member of a month's run): a 団体管理者 sees in its own audit log every act of the operator that
+changes what it pays.
+
+Closing a month renders every member's PDF, which takes too long for a request: the screen
+asks for it (:func:`allocation_close_request`, audited, the task enqueued with the request's
+data) and the worker does it (:func:`allocation_close_resume`, one member per transaction, so a
+stopped run continues where it stopped and a second run issues nothing twice).
 """
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -15,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from moyai.operations.billing import rules
@@ -39,6 +47,9 @@ from moyai.platform.outbox import emit
 from moyai.platform.tenancy import tenant_context
 
 PURPOSE_COUNT = "割り勘（人口割・業務別従量）の集計"
+FROZEN = (RunStatus.CLOSING, RunStatus.CLOSED)
+
+logger = logging.getLogger(__name__)
 
 
 def _rule_error(exc: rules.RuleInputError) -> ServiceError:
@@ -65,15 +76,21 @@ def _audit_in(
 
 
 def _closed_from(council: Council, month: date) -> AllocationRun | None:
-    """The first closed run of ``council`` in or after ``month`` (closed months are final)."""
+    """The first closed (or closing) run of ``council`` in or after ``month``: closed months are
+    final, and a month whose close was requested is frozen until the statements are issued."""
     run: AllocationRun | None = (
         AllocationRun.objects.filter(
-            council=council, status=RunStatus.CLOSED, month__gte=rules.month_start(month)
+            council=council, status__in=FROZEN, month__gte=rules.month_start(month)
         )
         .order_by("month")
         .first()
     )
     return run
+
+
+def _frozen(run: AllocationRun) -> str:
+    """How a frozen month is named in a refusal: 確定済み or 確定の処理中."""
+    return "確定の処理中" if run.status == RunStatus.CLOSING else "確定済み"
 
 
 def _next_month(day: date) -> date:
@@ -101,17 +118,6 @@ def members_in_month(council: Council, month: date) -> list[Membership]:
 # --- 協議会 --------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def consortium_create(*, name: str) -> Council:
-    """協議会の登録 (billing side): a new 協議会 with no members yet."""
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise ServiceError("協議会名を100文字以内で入力してください", field="name")
-    if Council.objects.filter(name=name).exists():
-        raise ServiceError(f"協議会「{name}」は登録済みです", field="name")
-    return Council.objects.create(name=name)
-
-
 def _check_businesses(businesses: Iterable[str]) -> list[str]:
     result = []
     for b in businesses:
@@ -123,6 +129,72 @@ def _check_businesses(businesses: Iterable[str]) -> list[str]:
 
 
 @transaction.atomic
+def consortium_create(
+    *,
+    name: str,
+    founders: Sequence[Municipality] = (),
+    joined_on: date | None = None,
+    businesses: Sequence[str] | None = None,
+) -> Council:
+    """協議会の登録 (billing side): a new 協議会, with its 設立団体 (``founders``) as members
+    from ``joined_on`` using ``businesses`` (every 業務 when not given).
+
+    The creation is recorded in each founder's audit log (with the names of all founders), then
+    each founder's membership as a join. A 協議会 registered without founders concerns no
+    municipality yet: nothing goes into any audit log until its first member joins (that join
+    is recorded, as every join is). A refused registration writes nothing."""
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise ServiceError("協議会名を100文字以内で入力してください", field="name")
+    if Council.objects.filter(name=name).exists():
+        raise ServiceError(f"協議会「{name}」は登録済みです", field="name")
+    unique = list({m.pk: m for m in founders}.values())
+    chosen = _check_businesses(
+        businesses if businesses is not None else [code for code, _ in rules.BUSINESSES]
+    )
+    if unique and joined_on is None:
+        raise ServiceError("設立団体の参加日を入力してください", field="joined_on")
+    council = Council.objects.create(name=name)
+    if not unique or joined_on is None:
+        return council
+    codes = sorted(m.code for m in unique)
+    for municipality in sorted(unique, key=lambda m: m.code):
+        _audit_in(
+            municipality,
+            action=AuditAction.CREATE,
+            target_type="billing_council",
+            target_id=council.pk,
+            purpose=f"{council.name}の登録（設立団体）",
+            detail={"council": council.name, "founders": codes, "joined_on": joined_on.isoformat()},
+        )
+    for municipality in sorted(unique, key=lambda m: m.code):
+        _membership_add(
+            council=council,
+            municipality=municipality,
+            joined_on=joined_on,
+            businesses=chosen,
+            tell_members=False,  # the founders' records above name every founder
+        )
+    return council
+
+
+def _members_concerned(
+    council: Council, *, billed_from: date, besides: Membership
+) -> list[Municipality]:
+    """The other members of ``council`` billed in a month from ``billed_from`` on: a member's
+    joining or leaving changes their shares (均等割 over the number of members, the totals of
+    人口 and 利用実績)."""
+    others = (
+        Membership.objects.select_related("municipality")
+        .filter(council=council)
+        .filter(Q(left_on__isnull=True) | Q(left_on__gte=rules.month_start(billed_from)))
+        .exclude(municipality=besides.municipality)
+        .order_by("municipality__code")
+    )
+    return list({ms.municipality.pk: ms.municipality for ms in others}.values())
+
+
+@transaction.atomic
 def membership_add(
     *,
     council: Council,
@@ -130,7 +202,23 @@ def membership_add(
     joined_on: date,
     businesses: Sequence[str] = (),
 ) -> Membership:
-    """構成団体の参加: ``municipality`` joins ``council`` on ``joined_on`` using ``businesses``."""
+    """構成団体の参加: ``municipality`` joins ``council`` on ``joined_on`` using ``businesses``.
+
+    Recorded in the joining member's audit log and in the log of every other member whose
+    share it changes."""
+    return _membership_add(
+        council=council, municipality=municipality, joined_on=joined_on, businesses=businesses
+    )
+
+
+def _membership_add(
+    *,
+    council: Council,
+    municipality: Municipality,
+    joined_on: date,
+    businesses: Sequence[str],
+    tell_members: bool = True,
+) -> Membership:
     chosen = _check_businesses(businesses)
     overlapping = Membership.objects.filter(council=council, municipality=municipality).filter(
         Q(left_on__isnull=True) | Q(left_on__gte=joined_on)
@@ -143,8 +231,8 @@ def membership_add(
     closed = _closed_from(council, joined_on)
     if closed is not None:
         raise ServiceError(
-            f"{month_label(closed.month)}分は確定済みのため、それより前の日付で参加させることは"
-            "できません",
+            f"{month_label(closed.month)}分は{_frozen(closed)}のため、それより前の日付で参加させる"
+            "ことはできません",
             field="joined_on",
         )
     membership = Membership.objects.create(
@@ -158,6 +246,21 @@ def membership_add(
         purpose=f"{council.name}への参加",
         detail={"council": council.name, "joined_on": joined_on.isoformat(), "businesses": chosen},
     )
+    if tell_members:
+        for other in _members_concerned(council, billed_from=joined_on, besides=membership):
+            _audit_in(
+                other,
+                action=AuditAction.UPDATE,
+                target_type="billing_council",
+                target_id=council.pk,
+                purpose=f"{council.name}の構成団体の変更（{municipality.name}の参加）",
+                detail={
+                    "council": council.name,
+                    "joined": municipality.code,
+                    "joined_on": joined_on.isoformat(),
+                    "membership": membership.pk,
+                },
+            )
     with tenant_context(municipality):
         emit(
             type="billing.membership.joined",
@@ -170,7 +273,10 @@ def membership_add(
 
 @transaction.atomic
 def membership_end(*, membership: Membership, left_on: date) -> Membership:
-    """構成団体の脱退: ``left_on`` is the last day of membership (billed through its month)."""
+    """構成団体の脱退: ``left_on`` is the last day of membership (billed through its month).
+
+    Recorded in the leaving member's audit log and in the log of every other member whose
+    share it changes (members billed after the month of ``left_on``)."""
     membership = (
         Membership.objects.select_for_update()
         .select_related("council", "municipality")
@@ -183,26 +289,41 @@ def membership_end(*, membership: Membership, left_on: date) -> Membership:
     closed = _closed_from(membership.council, _next_month(left_on))
     if closed is not None:
         raise ServiceError(
-            f"{month_label(closed.month)}分は確定済みのため、それより前に脱退させることは"
+            f"{month_label(closed.month)}分は{_frozen(closed)}のため、それより前に脱退させることは"
             "できません",
             field="left_on",
         )
     membership.left_on = left_on
     membership.save(update_fields=["left_on"])
+    council, municipality = membership.council, membership.municipality
     _audit_in(
-        membership.municipality,
+        municipality,
         action=AuditAction.UPDATE,
         target_type="billing_membership",
         target_id=membership.pk,
-        purpose=f"{membership.council.name}からの脱退",
+        purpose=f"{council.name}からの脱退",
         detail={"left_on": left_on.isoformat()},
     )
-    with tenant_context(membership.municipality):
+    for other in _members_concerned(council, billed_from=_next_month(left_on), besides=membership):
+        _audit_in(
+            other,
+            action=AuditAction.UPDATE,
+            target_type="billing_council",
+            target_id=council.pk,
+            purpose=f"{council.name}の構成団体の変更（{municipality.name}の脱退）",
+            detail={
+                "council": council.name,
+                "left": municipality.code,
+                "left_on": left_on.isoformat(),
+                "membership": membership.pk,
+            },
+        )
+    with tenant_context(municipality):
         emit(
             type="billing.membership.left",
             subject_type="billing_membership",
             subject_id=membership.pk,
-            payload={"council": membership.council.name, "left_on": left_on.isoformat()},
+            payload={"council": council.name, "left_on": left_on.isoformat()},
         )
     return membership
 
@@ -281,7 +402,8 @@ def pool_create(*, council: Council, data: PoolData) -> CostPool:
     closed = _closed_from(council, valid_from)
     if closed is not None:
         raise ServiceError(
-            f"{month_label(closed.month)}分は確定済みです。適用開始月はその翌月以降にしてください",
+            f"{month_label(closed.month)}分は{_frozen(closed)}です。適用開始月はその翌月以降に"
+            "してください",
             field="valid_from",
         )
     pool = CostPool.objects.create(
@@ -330,7 +452,7 @@ def pool_end(*, pool: CostPool, last_month: date) -> CostPool:
     closed = _closed_from(pool.council, _next_month(last))
     if closed is not None:
         raise ServiceError(
-            f"{month_label(closed.month)}分は確定済みのため、それより前に終了できません",
+            f"{month_label(closed.month)}分は{_frozen(closed)}のため、それより前に終了できません",
             field="valid_to",
         )
     pool.valid_to = last
@@ -426,8 +548,10 @@ def allocation_run(*, council: Council, month: date) -> AllocationRun:
     month = rules.month_start(month)
     council = Council.objects.select_for_update().get(pk=council.pk)
     run = AllocationRun.objects.filter(council=council, month=month).first()
-    if run is not None and run.status == RunStatus.CLOSED:
-        raise ServiceError(f"{month_label(month)}分は確定済みのため再計算できません", field="month")
+    if run is not None and run.status in FROZEN:
+        raise ServiceError(
+            f"{month_label(month)}分は{_frozen(run)}のため再計算できません", field="month"
+        )
     memberships = members_in_month(council, month)
     if not memberships:
         raise ServiceError(
@@ -536,57 +660,157 @@ def allocation_run(*, council: Council, month: date) -> AllocationRun:
     return run
 
 
+def _member_municipalities(run: AllocationRun) -> list[Municipality]:
+    codes = sorted({m["code"] for m in run.inputs.get("members", [])})
+    return list(Municipality.objects.filter(code__in=codes).order_by("code"))
+
+
 @transaction.atomic
-def allocation_close(*, run: AllocationRun) -> AllocationRun:
-    """月次の確定: the draft becomes final and each member's 請求明細書 (PDF) is issued through
-    the document engine in the member's own register (numbered, signed, verifiable)."""
+def allocation_close_request(*, run: AllocationRun, enqueue: bool = True) -> AllocationRun:
+    """月次の確定の依頼: freeze the draft (nothing joins, leaves or is recomputed before it from
+    now on) and enqueue the background task that issues each member's 請求明細書; the task
+    commits with the request. Recorded in each member's audit log, as the close itself is.
+
+    Asking again is allowed only after the task stopped (``close_error``): it continues where
+    it stopped. A closed month, or one whose close is under way, is refused (nothing written).
+    ``enqueue=False`` is for :func:`allocation_close`, which does the work itself."""
+    run = AllocationRun.objects.select_for_update().select_related("council").get(pk=run.pk)
+    label = month_label(run.month)
+    if run.status == RunStatus.CLOSED:
+        raise ServiceError(f"{label}分はすでに確定しています", field="month")
+    if run.status == RunStatus.CLOSING and not run.close_error:
+        raise ServiceError(
+            f"{label}分は確定の処理中です（請求明細書を作成しています）", field="month"
+        )
+    again = run.status == RunStatus.CLOSING
+    run.status = RunStatus.CLOSING
+    run.close_requested_at = timezone.now()
+    run.close_requested_by = current_actor().username
+    run.close_error = ""
+    run.close_failed_at = None
+    run.save(
+        update_fields=[
+            "status",
+            "close_requested_at",
+            "close_requested_by",
+            "close_error",
+            "close_failed_at",
+        ]
+    )
+    for municipality in _member_municipalities(run):
+        _audit_in(
+            municipality,
+            action=AuditAction.UPDATE,
+            target_type="billing_statement",
+            target_id=run.pk,
+            purpose=f"{run.council.name} {label}分の確定の依頼",
+            detail={"run": run.pk, "run_total": run.total, "again": again},
+        )
+    if enqueue:
+        from moyai.operations.billing.tasks import close_month
+
+        close_month.enqueue(run.pk)
+    return run
+
+
+def _statement_issue(*, run: AllocationRun, municipality: Municipality) -> bool:
+    """Issue one member's 請求明細書 in its own register (one transaction in its tenant); a
+    statement issued before (by an earlier run of the task) is left as it is. Returns whether
+    it issued one."""
     from moyai.documents.services import document_issue
     from moyai.operations.billing.documents import STATEMENT
 
-    run = AllocationRun.objects.select_for_update().select_related("council").get(pk=run.pk)
+    with tenant_context(municipality):
+        statement = Statement.objects.select_for_update().get(run=run)
+        if statement.document_serial:
+            return False
+        context = statement_context(statement, municipality=municipality)
+        issued = document_issue(
+            kind=STATEMENT.code,
+            subject_type="billing_statement",
+            subject_id=statement.pk,
+            template_name="billing/statement_pdf.html",
+            context=context,
+            purpose=f"{run.council.name} {month_label(run.month)}分 負担金請求明細書の発行",
+        )
+        statement.status = RunStatus.CLOSED
+        statement.document_serial = issued.document.serial
+        statement.updated_at = timezone.now()
+        statement.save(update_fields=["status", "document_serial", "updated_at"])
+        audit_record(
+            action=AuditAction.UPDATE,
+            target_type="billing_statement",
+            target_id=statement.pk,
+            purpose=f"{run.council.name} {month_label(run.month)}分の確定",
+            detail={"total": statement.total, "serial": issued.document.serial},
+        )
+        emit(
+            type="billing.statement.closed",
+            subject_type="billing_statement",
+            subject_id=statement.pk,
+            payload={
+                "council": run.council.name,
+                "month": run.month.isoformat()[:7],
+                "total": statement.total,
+                "serial": issued.document.serial,
+            },
+        )
+        AllocationRun.objects.filter(pk=run.pk).update(close_issued=F("close_issued") + 1)
+    return True
+
+
+def allocation_close_perform(*, run_id: int) -> AllocationRun:
+    """月次の確定の処理 (what the worker does): issue each member's 請求明細書 through the
+    document engine in the member's own register (numbered, signed, verifiable), one member per
+    transaction, then mark the month closed. Idempotent: statements issued by an earlier run
+    are not issued again, and a closed month is returned as it is."""
+    run = AllocationRun.objects.select_related("council").get(pk=run_id)
     if run.status == RunStatus.CLOSED:
-        raise ServiceError(f"{month_label(run.month)}分はすでに確定しています", field="month")
-    now = timezone.now()
-    run.status = RunStatus.CLOSED
-    run.closed_at = now
-    run.closed_by = current_actor().username
-    run.save(update_fields=["status", "closed_at", "closed_by"])
-    codes = sorted({m["code"] for m in run.inputs.get("members", [])})
-    for municipality in Municipality.objects.filter(code__in=codes).order_by("code"):
-        with tenant_context(municipality):
-            statement = Statement.objects.select_for_update().get(run=run)
-            context = statement_context(statement, municipality=municipality)
-            issued = document_issue(
-                kind=STATEMENT.code,
-                subject_type="billing_statement",
-                subject_id=statement.pk,
-                template_name="billing/statement_pdf.html",
-                context=context,
-                purpose=f"{run.council.name} {month_label(run.month)}分 負担金請求明細書の発行",
-            )
-            statement.status = RunStatus.CLOSED
-            statement.document_serial = issued.document.serial
-            statement.updated_at = now
-            statement.save(update_fields=["status", "document_serial", "updated_at"])
-            audit_record(
-                action=AuditAction.UPDATE,
-                target_type="billing_statement",
-                target_id=statement.pk,
-                purpose=f"{run.council.name} {month_label(run.month)}分の確定",
-                detail={"total": statement.total, "serial": issued.document.serial},
-            )
-            emit(
-                type="billing.statement.closed",
-                subject_type="billing_statement",
-                subject_id=statement.pk,
-                payload={
-                    "council": run.council.name,
-                    "month": run.month.isoformat()[:7],
-                    "total": statement.total,
-                    "serial": issued.document.serial,
-                },
+        return run
+    if run.status != RunStatus.CLOSING:
+        raise ServiceError(f"{month_label(run.month)}分の確定は依頼されていません", field="month")
+    for municipality in _member_municipalities(run):
+        _statement_issue(run=run, municipality=municipality)
+    with transaction.atomic():
+        run = AllocationRun.objects.select_for_update().select_related("council").get(pk=run_id)
+        if run.status == RunStatus.CLOSING:
+            run.status = RunStatus.CLOSED
+            run.closed_at = timezone.now()
+            run.closed_by = run.close_requested_by or current_actor().username
+            run.close_error = ""
+            run.close_failed_at = None
+            run.save(
+                update_fields=["status", "closed_at", "closed_by", "close_error", "close_failed_at"]
             )
     return run
+
+
+def allocation_close_failed(*, run_id: int, reason: str) -> None:
+    """Note on the run why the background close stopped (the screen shows it and offers to ask
+    again). The members' bills did not change, so nothing goes into their audit logs."""
+    AllocationRun.objects.filter(pk=run_id, status=RunStatus.CLOSING).update(
+        close_error=reason[:500], close_failed_at=timezone.now()
+    )
+
+
+def allocation_close_resume(*, run_id: int) -> AllocationRun:
+    """The background close (task and ``moyai billing close``): :func:`allocation_close_perform`,
+    and if it stops, the reason noted on the run before the error goes on."""
+    try:
+        return allocation_close_perform(run_id=run_id)
+    except Exception as exc:
+        reason = exc.message if isinstance(exc, ServiceError) else f"{type(exc).__name__}: {exc}"
+        logger.exception("billing close of run %s stopped", run_id)
+        allocation_close_failed(run_id=run_id, reason=reason)
+        raise
+
+
+@transaction.atomic
+def allocation_close(*, run: AllocationRun) -> AllocationRun:
+    """月次の確定 in the foreground (CLI, demo): the request and the work in one transaction,
+    all or nothing, without a task."""
+    run = allocation_close_request(run=run, enqueue=False)
+    return allocation_close_perform(run_id=run.pk)
 
 
 def statement_context(statement: Statement, *, municipality: Municipality) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from moyai.operations.billing import forms, rules, selectors, services
 from moyai.operations.billing.chart import effect_chart_svg
+from moyai.operations.billing.http import csv_response, pdf_response
 from moyai.operations.billing.models import RunStatus
 from moyai.platform.errors import ServiceError
 from moyai.platform.models import Council, Municipality, Role
@@ -37,8 +38,14 @@ def _form_error(form: Any, exc: ServiceError) -> None:
 def consortia(request: HttpRequest) -> HttpResponse:
     form = forms.ConsortiumForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
         try:
-            council = services.consortium_create(name=form.cleaned_data["name"])
+            council = services.consortium_create(
+                name=d["name"],
+                founders=list(d["founders"]),
+                joined_on=d["joined_on"],
+                businesses=d["businesses"],
+            )
         except ServiceError as exc:
             _form_error(form, exc)
         else:
@@ -200,14 +207,18 @@ def _run(council_id: int, run_id: int) -> tuple[Council, Any]:
 @require_role(Role.OPERATOR)
 def run_detail(request: HttpRequest, council_id: int, run_id: int) -> HttpResponse:
     council, run = _run(council_id, run_id)
+    matrix = selectors.run_matrix(run)
     return render(
         request,
         "billing/run.html",
         {
             "council": council,
             "run": run,
-            "matrix": selectors.run_matrix(run),
+            "matrix": matrix,
             "month_label": services.month_label(run.month),
+            "closing": run.status == RunStatus.CLOSING and not run.close_error,
+            "close_failed": run.status == RunStatus.CLOSING and bool(run.close_error),
+            "member_count": len(matrix.members),
         },
     )
 
@@ -230,53 +241,41 @@ def run_recompute(request: HttpRequest, council_id: int, run_id: int) -> HttpRes
 def run_close(request: HttpRequest, council_id: int, run_id: int) -> HttpResponse:
     council, run = _run(council_id, run_id)
     try:
-        services.allocation_close(run=run)
+        services.allocation_close_request(run=run)
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "確定し、各団体の請求明細書を発行しました")
+        messages.success(
+            request,
+            "確定を依頼しました。各団体の請求明細書（PDF）を順に作成し、終わるとこの画面に"
+            "表示されます。",
+        )
     return redirect("billing:run", council_id=council.pk, run_id=run.pk)
-
-
-def _csv_response(data: bytes, filename: str) -> HttpResponse:
-    from urllib.parse import quote
-
-    response = HttpResponse(data, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(filename)}"
-    return response
-
-
-def _pdf_response(data: bytes, filename: str) -> HttpResponse:
-    from urllib.parse import quote
-
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
-    return response
 
 
 @require_role(Role.OPERATOR)
 def run_csv(request: HttpRequest, council_id: int, run_id: int) -> HttpResponse:
     council, run = _run(council_id, run_id)
-    return _csv_response(selectors.run_csv(run=run), f"割り勘_{council.name}_{run.month:%Y-%m}.csv")
+    return csv_response(selectors.run_csv(run=run), f"割り勘_{council.name}_{run.month:%Y-%m}.csv")
 
 
-def _member_statement(run: Any, code: str) -> tuple[Municipality, Any]:
+def _member(run: Any, code: str) -> Municipality:
     if code not in {m["code"] for m in run.inputs.get("members", [])}:
         raise Http404("この月の構成団体ではありません")
     municipality = Municipality.objects.filter(code=code).first()
     if municipality is None:
         raise Http404("団体が見つかりません")
-    statement = selectors.statement_of(run=run, municipality=municipality)
-    if statement is None:
-        raise Http404("請求明細がありません")
-    return municipality, statement
+    return municipality
 
 
 @require_role(Role.OPERATOR)
 def run_member_csv(request: HttpRequest, council_id: int, run_id: int, code: str) -> HttpResponse:
     _, run = _run(council_id, run_id)
-    municipality, statement = _member_statement(run, code)
-    return _csv_response(
+    municipality = _member(run, code)
+    statement = selectors.statement_of(run=run, municipality=municipality, csv=True)
+    if statement is None:
+        raise Http404("請求明細がありません")
+    return csv_response(
         selectors.statement_csv(statement=statement, municipality=municipality),
         f"請求明細_{municipality.name}_{run.month:%Y-%m}.csv",
     )
@@ -285,13 +284,11 @@ def run_member_csv(request: HttpRequest, council_id: int, run_id: int, code: str
 @require_role(Role.OPERATOR)
 def run_member_pdf(request: HttpRequest, council_id: int, run_id: int, code: str) -> HttpResponse:
     _, run = _run(council_id, run_id)
-    municipality, statement = _member_statement(run, code)
-    if not statement.document_serial:
+    municipality = _member(run, code)
+    pdf = selectors.statement_pdf_of(run=run, municipality=municipality)
+    if pdf is None:
         raise Http404("確定前の月は PDF を発行していません")
-    return _pdf_response(
-        selectors.statement_pdf(municipality=municipality, statement=statement),
-        f"請求明細書_{municipality.name}_{run.month:%Y-%m}.pdf",
-    )
+    return pdf_response(pdf, f"請求明細書_{municipality.name}_{run.month:%Y-%m}.pdf")
 
 
 @require_role(Role.OPERATOR)
@@ -311,7 +308,7 @@ def simulate(request: HttpRequest) -> HttpResponse:
             form.add_error("scenario", exc.message)
         else:
             if request.POST.get("format") == "csv":
-                return _csv_response(selectors.simulation_csv(result), "割り勘シミュレーション.csv")
+                return csv_response(selectors.simulation_csv(result), "割り勘シミュレーション.csv")
             chart = effect_chart_svg(result)
     rows = []
     if result is not None:
@@ -344,8 +341,12 @@ def statements(request: HttpRequest) -> HttpResponse:
     return render(request, "billing/statements.html", {"rows": selectors.statements_own()})
 
 
-def _own_statement(statement_id: int) -> Any:
-    statement = selectors.statement_get(statement_id=statement_id)
+def _own_statement(statement_id: int, *, csv: bool = False) -> Any:
+    statement = selectors.statement_get(
+        statement_id=statement_id,
+        purpose=selectors.PURPOSE_CSV if csv else selectors.PURPOSE_READ,
+        csv=csv,
+    )
     if statement is None:
         raise Http404("請求明細が見つかりません")
     return statement
@@ -365,8 +366,8 @@ def statement_detail(request: HttpRequest, statement_id: int) -> HttpResponse:
 @require_role(Role.ADMIN)
 def statement_csv(request: HttpRequest, statement_id: int) -> HttpResponse:
     req: Any = request
-    statement = _own_statement(statement_id)
-    return _csv_response(
+    statement = _own_statement(statement_id, csv=True)
+    return csv_response(
         selectors.statement_csv(statement=statement, municipality=req.municipality),
         f"請求明細_{req.municipality.name}_{statement.month:%Y-%m}.csv",
     )
@@ -375,10 +376,8 @@ def statement_csv(request: HttpRequest, statement_id: int) -> HttpResponse:
 @require_role(Role.ADMIN)
 def statement_pdf(request: HttpRequest, statement_id: int) -> HttpResponse:
     req: Any = request
-    statement = _own_statement(statement_id)
-    if statement.status != RunStatus.CLOSED or not statement.document_serial:
-        raise Http404("確定前の月は PDF を発行していません")
-    return _pdf_response(
-        selectors.statement_pdf(municipality=req.municipality, statement=statement),
-        f"請求明細書_{req.municipality.name}_{statement.month:%Y-%m}.pdf",
-    )
+    found = selectors.statement_own_pdf(statement_id=statement_id)
+    if found is None:
+        raise Http404("請求明細書が見つかりません（確定前の月は発行していません）")
+    statement, pdf = found
+    return pdf_response(pdf, f"請求明細書_{req.municipality.name}_{statement.month:%Y-%m}.pdf")

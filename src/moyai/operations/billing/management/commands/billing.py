@@ -1,7 +1,12 @@
 """``moyai billing …``: 割り勘 from the command line (operator).
 
 moyai billing allocate   --council NAME --month 2027-04 [--close]   (按分: 仮計算, then 確定)
+moyai billing close      --council NAME --month 2027-04             (確定: here, not in a task)
 moyai billing statements --council NAME --month 2027-04 OUT/        (CSV per member; PDF if 確定)
+
+The command closes a month in the foreground (request and work in one transaction), where the
+screen only asks for the close and a background task does it. ``close`` also finishes a close
+requested on the screen whose task stopped or was lost: it continues where the task stopped.
 moyai billing simulate   SCENARIO.toml|- [--csv] [--svg OUT.svg]    (10年シミュレーション)
 """
 
@@ -37,8 +42,9 @@ class Command(MunicipalityCommand):
     def add_arguments(self, parser: ArgumentParser) -> None:
         actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
         allocate = actions.add_parser("allocate", help="月次の按分（仮計算。--close で確定）")
+        close = actions.add_parser("close", help="月次の確定（依頼済みで止まった確定の続きも）")
         statements = actions.add_parser("statements", help="構成団体ごとの請求明細（CSV・PDF）")
-        for sub in (allocate, statements):
+        for sub in (allocate, close, statements):
             sub.add_argument("--council", required=True, help="協議会名")
             sub.add_argument("--month", required=True, help="対象月（例: 2027-04）")
         allocate.add_argument("--close", action="store_true", help="計算後に確定し明細書を発行")
@@ -74,6 +80,19 @@ class Command(MunicipalityCommand):
             f"合計\t{run.total:>14,} 円（{run.get_status_display()}、{len(matrix.members)}団体）"
         )
 
+    def _close(self, options: dict[str, Any]) -> None:
+        council = self._council(options["council"])
+        run = AllocationRun.objects.filter(council=council, month=_month(options["month"])).first()
+        if run is None:
+            raise CommandError(f"{options['month']} の按分はまだ計算していません")
+        if run.status == RunStatus.CLOSING:
+            run = services.allocation_close_resume(run_id=run.pk)
+        else:
+            run = services.allocation_close(run=run)
+        self.stdout.write(
+            f"{services.month_label(run.month)}分を確定しました（請求明細書 {run.close_issued}件）"
+        )
+
     def _statements(self, options: dict[str, Any]) -> None:
         council = self._council(options["council"])
         month = _month(options["month"])
@@ -85,7 +104,7 @@ class Command(MunicipalityCommand):
         written = 0
         codes = [m["code"] for m in run.inputs.get("members", [])]
         for municipality in Municipality.objects.filter(code__in=codes).order_by("code"):
-            statement = selectors.statement_of(run=run, municipality=municipality)
+            statement = selectors.statement_of(run=run, municipality=municipality, csv=True)
             if statement is None:
                 continue
             stem = f"{municipality.code}_{month:%Y-%m}"
