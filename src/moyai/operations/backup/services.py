@@ -11,6 +11,7 @@ seconds, then raises :class:`~moyai.operations.backup.locks.TenantBusy` having d
 
 from __future__ import annotations
 
+import os
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ from django.utils import timezone
 
 from moyai.operations.backup import rules
 from moyai.operations.backup.keys import BackupKeyError, Corrupted
-from moyai.operations.backup.locks import HeldLock, tenant_lock
+from moyai.operations.backup.locks import HeldLock, TenantBusy, tenant_lock
 from moyai.operations.backup.repository import (
     FORMAT,
     FORMAT_VERSION,
@@ -37,12 +38,15 @@ from moyai.operations.backup.repository import (
 from moyai.operations.backup.tables import (
     AUDIT_HEAD_TABLE,
     AUDIT_TABLE,
+    RowMap,
     TableSpec,
     advance_sequence,
     delete_rows,
     dump_lines,
     insert_rows,
     parse_header,
+    project_lines,
+    row_map,
     row_parser,
     set_database_tenant,
     tenant_tables,
@@ -199,10 +203,12 @@ def _backup(
         with tenant_context(municipality):
             watermark = _watermark()
             schema = _schema()
+            specs = tenant_tables()
             if (
                 kind == "incremental"
                 and parent is not None
                 and parent.get("schema") == schema
+                and _same_tables(parent, specs)
                 and not _changed_since(parent["watermark"])
             ):
                 unchanged = True
@@ -211,7 +217,7 @@ def _backup(
                 )
             else:
                 cursor = connection.cursor()
-                for spec in tenant_tables():
+                for spec in specs:
                     entry = repo.store_file(
                         key,
                         dump_lines(cursor, spec, municipality.pk),
@@ -269,6 +275,17 @@ def _backup(
     return BackupResult(sid, kind, taken_at, unchanged, rows, stats, time.perf_counter() - started)
 
 
+def _same_tables(parent: dict[str, Any], specs: list[TableSpec]) -> bool:
+    """Whether ``parent`` holds exactly these tables with these columns (its files can then
+    stand for an unchanged tenant; after an upgrade they cannot, whatever the schema says)."""
+    saved = {
+        name: list(entry.get("columns", []))
+        for name, entry in parent["files"].items()
+        if not name.startswith(STANDARD_PREFIX)
+    }
+    return saved == {spec.file_name: list(spec.columns) for spec in specs}
+
+
 class _snapshot_transaction:
     """One consistent, read-only view for the whole table dump (PostgreSQL ``REPEATABLE READ``;
     SQLite transactions are snapshots already)."""
@@ -295,6 +312,11 @@ class RestoreResult:
     inserted: dict[str, int]
     audit_rows_kept: int
     warnings: list[str] = field(default_factory=list)
+    # Across an upgrade (see _SchemaPlan): table → column → how it was filled; table → columns
+    # dropped (only with drop_removed_columns); tables of the snapshot this deployment lacks.
+    filled_columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    dropped_columns: dict[str, list[str]] = field(default_factory=dict)
+    ignored_tables: list[str] = field(default_factory=list)
 
 
 def choose_snapshot(
@@ -316,26 +338,89 @@ def choose_snapshot(
     return chosen
 
 
-def _check_schema(manifest: dict[str, Any], specs: dict[str, TableSpec]) -> list[tuple[str, str]]:
-    """(file, table) pairs of the snapshot; refuses when a table's columns changed."""
-    pairs = []
+@dataclass
+class _SchemaPlan:
+    """How a snapshot's tables meet this deployment's (the schema may have changed since)."""
+
+    files: list[tuple[str, TableSpec]]  # (file, current table) to load
+    filled: dict[str, dict[str, str]]  # table → added column → how it is filled
+    dropped: dict[str, list[str]]  # table → columns removed since (their data is not restored)
+    ignored: dict[str, int]  # table gone from this deployment → its rows in the snapshot
+
+    def warnings(self) -> list[str]:
+        out = []
+        for label, columns in self.filled.items():
+            how = "、".join(f"{c}（{h}）" for c, h in columns.items())
+            out.append(f"表 {label}: バックアップの後に加わった列 {how} を埋めました")
+        for label, dropped in self.dropped.items():
+            out.append(
+                f"表 {label}: この環境にない列 {'、'.join(dropped)} のデータは戻していません"
+                "（--drop-removed-columns）"
+            )
+        for label, rows in self.ignored.items():
+            out.append(f"表 {label} はこの環境にないため、その {rows} 行は戻していません")
+        return out
+
+    def detail(self) -> dict[str, Any]:
+        """For the restore's audit record (only what applies)."""
+        detail: dict[str, Any] = {}
+        if self.filled:
+            detail["filled_columns"] = self.filled
+        if self.dropped:
+            detail["dropped_columns"] = self.dropped
+        if self.ignored:
+            detail["ignored_tables"] = sorted(self.ignored)
+        return detail
+
+
+def _plan_schema(
+    manifest: dict[str, Any],
+    specs: dict[str, TableSpec],
+    db: Any,
+    *,
+    drop_removed_columns: bool,
+) -> _SchemaPlan:
+    """Match the snapshot's tables and columns with this deployment's, before anything is
+    written. A column added since is filled as its migration filled the rows of that time
+    (:func:`~moyai.operations.backup.tables.column_fill`); one that cannot be refuses the
+    restore. A column removed since refuses it unless ``drop_removed_columns`` (its data would
+    be lost). A table removed since is left out (a warning); a table added since is emptied of
+    this municipality's rows like every other (the municipality had none there then)."""
+    plan = _SchemaPlan([], {}, {}, {})
+    unfillable: list[str] = []
     for name, entry in sorted(manifest["files"].items()):
         if name.startswith(STANDARD_PREFIX):
             continue
-        spec = specs.get(entry["table"])
+        label = entry["table"]
+        spec = specs.get(label)
         if spec is None:
-            raise ServiceError(
-                f"バックアップの表 {entry['table']} がこの環境にありません（版の違い）",
-                field="snapshot",
-            )
-        if list(spec.columns) != list(entry["columns"]):
-            raise ServiceError(
-                f"表 {entry['table']} の列がバックアップ時と違います（移行の前後）。"
-                "標準レイアウト（moyai backup extract）で移してください",
-                field="snapshot",
-            )
-        pairs.append((name, entry["table"]))
-    return pairs
+            plan.ignored[label] = int(entry["lines"]) - 1
+            continue
+        mapping = row_map(spec, list(entry["columns"]), db)
+        if mapping.unfillable:
+            unfillable.append(f"表 {label} の列 {'、'.join(mapping.unfillable)}")
+        if mapping.removed:
+            plan.dropped[label] = list(mapping.removed)
+        if mapping.added:
+            plan.filled[label] = {c: fill.label for c, fill in mapping.added.items()}
+        plan.files.append((name, spec))
+    if unfillable:
+        raise ServiceError(
+            f"{'、'.join(unfillable)} はバックアップの後に加わった列で、既定値がなく空（NULL）も"
+            "許さないため、バックアップ時の行を埋める値がありません。この版の環境へは戻せません"
+            "（バックアップ時の版の環境へ戻すか、標準レイアウト（moyai backup extract → "
+            "moyai import）で移してください）",
+            field="snapshot",
+        )
+    if plan.dropped and not drop_removed_columns:
+        where = "、".join(f"表 {t} の列 {'、'.join(c)}" for t, c in plan.dropped.items())
+        raise ServiceError(
+            f"バックアップにある {where} はこの環境の表にありません（バックアップの後の移行で"
+            "削除された列）。戻すとこれらの列のデータは失われます。承知のうえで戻すときは "
+            "--drop-removed-columns を付けてください",
+            field="drop_removed_columns",
+        )
+    return plan
 
 
 def restore_tenant(
@@ -349,6 +434,7 @@ def restore_tenant(
     using: str = "default",
     purpose: str = "バックアップからの復元",
     wait: float = 0.0,
+    drop_removed_columns: bool = False,
 ) -> RestoreResult:
     """復元: put one municipality back to its newest snapshot at or before ``at``.
 
@@ -360,6 +446,12 @@ def restore_tenant(
     restore itself is appended. When the municipality does not exist in ``using`` (an empty
     deployment), it is created with its original id. Holds the backup lock shared (no prune
     can remove the snapshot while it is read).
+
+    Across an upgrade: columns added since are filled as their migration filled the rows then
+    (refused, naming them, when that is not known); columns removed since refuse the restore
+    unless ``drop_removed_columns`` (their data is dropped, and the result's warnings and the
+    audit record say which); tables removed since are left out with a warning. Every refusal
+    comes before anything is written.
     """
     with tenant_lock(municipality_code, "restore", wait=wait):
         return _restore(
@@ -371,6 +463,7 @@ def restore_tenant(
             keys=keys,
             using=using,
             purpose=purpose,
+            drop_removed_columns=drop_removed_columns,
         )
 
 
@@ -384,6 +477,7 @@ def _restore(
     keys: dict[int, bytes] | None,
     using: str,
     purpose: str,
+    drop_removed_columns: bool,
 ) -> RestoreResult:
     repo = repository_for(municipality_code, targets=targets, keys=keys)
     if not 0 <= source < len(repo.targets):
@@ -395,7 +489,6 @@ def _restore(
     except (BackupKeyError, BackupProblem) as exc:
         raise ServiceError(str(exc), field="key") from None
     specs = {s.label: s for s in tenant_tables()}
-    pairs = _check_schema(manifest, specs)
     info = manifest["municipality"]
     if manifest.get("database") != connections[using].vendor:
         raise ServiceError(
@@ -406,6 +499,7 @@ def _restore(
     if info["code"] != municipality_code:
         raise ServiceError("バックアップの団体コードが違います", field="municipality")
     db = connections[using]
+    plan = _plan_schema(manifest, specs, db, drop_removed_columns=drop_removed_columns)
     warnings: list[str] = []
     with transaction.atomic(using=using):
         municipality = Municipality.objects.using(using).filter(code=municipality_code).first()
@@ -445,22 +539,34 @@ def _restore(
         inserted: dict[str, int] = {}
         kept = 0
         try:
-            for name, label in pairs:
-                spec = specs[label]
+            for name, spec in plan.files:
+                label = spec.label
                 lines = repo.file_lines(manifest, name, target=src)
                 _, columns, encoding = parse_header(next(lines))
-                if columns != list(spec.columns):
+                if columns != list(manifest["files"][name]["columns"]):
                     raise BackupProblem(f"{name}: 見出しの列が目録と一致しません")
+                # Each file's rows are read by its own header (the parts of a snapshot taken
+                # across an upgrade each carry the columns of their time).
+                mapping = row_map(spec, columns, db)
+                parse = _mapped(row_parser(encoding), mapping)
                 if label == AUDIT_TABLE:
-                    added, same = _merge_audit(cursor, spec, lines, mid, encoding)
+                    added, same = _merge_audit(cursor, mapping.spec, lines, mid, parse)
                     inserted[label], kept = added, same
                 elif label == AUDIT_HEAD_TABLE and has_head:
                     for _ in lines:  # read through: the file's checksum is still verified
                         pass
                 else:
-                    inserted[label] = _load(cursor, spec, lines, mid, encoding)
+                    inserted[label] = _load(cursor, mapping.spec, lines, mid, parse)
         except (BackupProblem, Corrupted) as exc:
             raise ServiceError(str(exc), field="backup") from None
+        loaded = {spec.label for _, spec in plan.files}
+        for label, count in deleted.items():
+            if count and label not in loaded:
+                warnings.append(
+                    f"表 {label} はバックアップの後に加わった表のため、この団体の {count} 行を"
+                    "削除しました（その時点では行がありませんでした）"
+                )
+        warnings.extend(plan.warnings())
         _fix_audit_head(cursor, specs, mid)
         if numbering is not None:
             _keep_numbering_forward(municipality, numbering)
@@ -477,9 +583,22 @@ def _restore(
                         "source": src.name,
                         "deleted": sum(deleted.values()),
                         "inserted": sum(inserted.values()),
+                        **plan.detail(),
                     },
                 )
-    return RestoreResult(ref.id, ref.taken_at, mid, created, deleted, inserted, kept, warnings)
+    return RestoreResult(
+        ref.id,
+        ref.taken_at,
+        mid,
+        created,
+        deleted,
+        inserted,
+        kept,
+        warnings,
+        filled_columns=plan.filled,
+        dropped_columns=plan.dropped,
+        ignored_tables=sorted(plan.ignored),
+    )
 
 
 @dataclass(frozen=True)
@@ -541,11 +660,23 @@ def _int_or_none(value: Any) -> int | None:
         return None
 
 
-def _load(cursor: Any, spec: TableSpec, lines: Iterator[bytes], mid: int, encoding: str) -> int:
+def _mapped(parse: Callable[[bytes], list[Any]], mapping: RowMap) -> Callable[[bytes], list[Any]]:
+    if mapping.identity:
+        return parse
+    return lambda line: mapping(parse(line))
+
+
+def _load(
+    cursor: Any,
+    spec: TableSpec,
+    lines: Iterator[bytes],
+    mid: int,
+    parse: Callable[[bytes], list[Any]],
+) -> int:
     count = 0
     max_pk: int | None = None
     pk_i = spec.columns.index(spec.pk)
-    for batch in _batches(row_parser(encoding), lines):
+    for batch in _batches(parse, lines):
         insert_rows(cursor, spec, batch, mid)
         count += len(batch)
         last = _int_or_none(batch[-1][pk_i])
@@ -557,7 +688,11 @@ def _load(cursor: Any, spec: TableSpec, lines: Iterator[bytes], mid: int, encodi
 
 
 def _merge_audit(
-    cursor: Any, spec: TableSpec, lines: Iterator[bytes], mid: int, encoding: str
+    cursor: Any,
+    spec: TableSpec,
+    lines: Iterator[bytes],
+    mid: int,
+    parse: Callable[[bytes], list[Any]],
 ) -> tuple[int, int]:
     """Insert the snapshot's audit rows the current log lacks; refuse if the current log has a
     different row under the same 連番 (the chain was forked or tampered with)."""
@@ -567,7 +702,7 @@ def _merge_audit(
     q = cursor.db.ops.quote_name
     added = same = 0
     max_pk: int | None = None
-    for batch in _batches(row_parser(encoding), lines):
+    for batch in _batches(parse, lines):
         low, high = int(batch[0][seq_i]), int(batch[-1][seq_i])
         cursor.execute(
             f"SELECT {q('seq')}, {q('hash')} FROM {q(spec.db_table)} "  # noqa: S608
@@ -645,6 +780,9 @@ class VerifyResult:
     problems: list[str]
     tables_compared: int
     scratch: bool
+    # What a restore of the chosen snapshot into this version involves (columns filled or
+    # dropped across an upgrade, tables left out): not problems of the backup itself.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -664,8 +802,13 @@ def backup_verify(
     """検証: read back every snapshot and chunk on every target (each is authenticated and its
     name re-derived), then restore the chosen snapshot (the newest by default) into a scratch
     database and compare each table, re-read from there, with the SHA-256 in the manifest.
-    Holds the backup lock shared (a backup half written or a prune half done would show as
-    problems that are none)."""
+
+    The scratch database has the current schema, so a snapshot from before an upgrade is
+    restored with the same mapping as :func:`restore_tenant` (columns removed since are dropped
+    there, and a note says a real restore needs ``drop_removed_columns``); each table is then
+    compared on the columns the snapshot and the table share. A snapshot that cannot be
+    restored into this version at all is a problem. Holds the backup lock shared (a backup
+    half written or a prune half done would show as problems that are none)."""
     with tenant_lock(municipality_code, "verify", wait=wait):
         return _verify(
             municipality_code=municipality_code,
@@ -724,39 +867,9 @@ def _verify(
         raise ServiceError(f"団体 {municipality_code} のバックアップはありません", field="snapshot")
     chosen = snapshot or refs[-1].id
     compared = 0
+    notes: list[str] = []
     if scratch and not problems:
-        from moyai.operations.backup.scratch import scratch_database
-
-        manifest = repo.read_manifest(chosen)
-        with scratch_database() as alias:
-            result = _restore(  # under this verify's lock
-                municipality_code=municipality_code,
-                at=None,
-                snapshot=chosen,
-                source=0,
-                targets=repo.targets,
-                keys=keys,
-                using=alias,
-                purpose="バックアップからの復元",
-            )
-            db = connections[alias]
-            with transaction.atomic(using=alias):
-                cursor = db.cursor()
-                set_database_tenant(cursor, result.municipality_id)
-                for spec in tenant_tables():
-                    entry = manifest["files"].get(spec.file_name)
-                    digest, lines = _digest(dump_lines(cursor, spec, result.municipality_id))
-                    compared += 1
-                    if entry is None:
-                        if lines > 1:
-                            problems.append(
-                                f"表 {spec.label}: 目録にないのに {lines - 1} 行あります"
-                            )
-                    elif digest != entry["sha256"] or lines != entry["lines"]:
-                        problems.append(
-                            f"表 {spec.label}: 作業用データベースへ復元した内容が目録の SHA-256 と"
-                            f"一致しません（{lines - 1} 行、目録 {entry['lines'] - 1} 行）"
-                        )
+        compared = _verify_scratch(repo, municipality_code, chosen, keys, problems, notes)
     municipality = Municipality.objects.filter(code=municipality_code).first()
     if municipality is not None:
         with tenant_context(municipality):
@@ -771,9 +884,83 @@ def _verify(
                     "snapshots": checked_snapshots,
                     "chunks": checked_chunks,
                     "tables_compared": compared,
+                    **({"notes": notes[:20]} if notes else {}),
                 },
             )
-    return VerifyResult(chosen, checked_snapshots, checked_chunks, problems, compared, scratch)
+    return VerifyResult(
+        chosen, checked_snapshots, checked_chunks, problems, compared, scratch, notes
+    )
+
+
+def _verify_scratch(
+    repo: Repository,
+    municipality_code: str,
+    chosen: str,
+    keys: dict[int, bytes] | None,
+    problems: list[str],
+    notes: list[str],
+) -> int:
+    """Restore ``chosen`` into a scratch database and compare; returns the tables compared."""
+    from moyai.operations.backup.scratch import scratch_database
+
+    manifest = repo.read_manifest(chosen)
+    compared = 0
+    with scratch_database() as alias:
+        try:
+            result = _restore(  # under this verify's lock
+                municipality_code=municipality_code,
+                at=None,
+                snapshot=chosen,
+                source=0,
+                targets=repo.targets,
+                keys=keys,
+                using=alias,
+                purpose="バックアップからの復元",
+                drop_removed_columns=True,  # nothing is lost in a scratch database
+            )
+        except ServiceError as exc:
+            problems.append(
+                f"スナップショット {chosen} を作業用データベースへ復元できません: {exc}"
+            )
+            return 0
+        notes.extend(result.warnings)
+        if result.dropped_columns:
+            notes.append(
+                "このスナップショットを戻すには --drop-removed-columns が必要です（バックアップの"
+                "後に削除された列のデータは戻りません）"
+            )
+        db = connections[alias]
+        with transaction.atomic(using=alias):
+            cursor = db.cursor()
+            set_database_tenant(cursor, result.municipality_id)
+            for spec in tenant_tables():
+                entry = manifest["files"].get(spec.file_name)
+                compared += 1
+                if entry is None:
+                    _, lines = _digest(dump_lines(cursor, spec, result.municipality_id))
+                    if lines > 1:
+                        problems.append(f"表 {spec.label}: 目録にないのに {lines - 1} 行あります")
+                    continue
+                # Compared on the columns the snapshot and the table share, in the snapshot's
+                # order: a column added since is not in the snapshot, one removed since is not
+                # in the table (the snapshot's file is then cut down to the same columns).
+                saved = [str(c) for c in entry["columns"]]
+                shared = [c for c in saved if c in spec.columns]
+                digest, lines = _digest(
+                    dump_lines(cursor, spec.with_columns(shared), result.municipality_id)
+                )
+                if shared == saved:
+                    want, want_lines = entry["sha256"], entry["lines"]
+                else:
+                    want, want_lines = _digest(
+                        project_lines(repo.file_lines(manifest, spec.file_name), shared)
+                    )
+                if digest != want or lines != want_lines:
+                    problems.append(
+                        f"表 {spec.label}: 作業用データベースへ復元した内容が目録の SHA-256 と"
+                        f"一致しません（{lines - 1} 行、目録 {want_lines - 1} 行）"
+                    )
+    return compared
 
 
 def _digest(lines: Iterator[bytes]) -> tuple[str, int]:
@@ -1023,6 +1210,58 @@ class _Passthrough(rules.Chunker):
 
     def __init__(self) -> None:
         super().__init__(modulus=1, min_bytes=0, max_bytes=1)
+
+
+ENV_RETENTION = "MOYAI_BACKUP_RETENTION"  # "DAILY,MONTHLY[,LAST]", default "14,12,1"
+
+
+def retention() -> tuple[int, int, int]:
+    """Days, months and newest snapshots to keep (``MOYAI_BACKUP_RETENTION``)."""
+    defaults = [14, 12, 1]
+    parts = [int(p) for p in os.environ.get(ENV_RETENTION, "").split(",") if p.strip()]
+    values = parts[:3] + defaults[len(parts) :]
+    return values[0], values[1], values[2]
+
+
+@dataclass
+class NightlyResult:
+    backup: BackupResult
+    prune: PruneResult | None  # None: the prune was skipped (see prune_skipped)
+    prune_skipped: str = ""  # why (the busy lock's message)
+
+
+def backup_nightly(
+    *,
+    municipality: Municipality,
+    purpose: str = "夜間バックアップ",
+    targets: list[Target] | None = None,
+    keys: dict[int, bytes] | None = None,
+    wait: float = 0.0,
+) -> NightlyResult:
+    """夜間バックアップ: one municipality's backup (``auto``), then its retention
+    (:func:`retention`). What the nightly task and ``moyai backup --all --now`` run.
+
+    A busy lock at the backup raises :class:`TenantBusy` (nothing done); at the prune, the
+    backup stands and the prune is skipped (``prune_skipped``): it only leaves garbage until
+    the next one.
+    """
+    result = backup_tenant(
+        municipality=municipality, purpose=purpose, targets=targets, keys=keys, wait=wait
+    )
+    daily, monthly, last = retention()
+    try:
+        pruned = backup_prune(
+            municipality_code=municipality.code,
+            daily=daily,
+            monthly=monthly,
+            last=last,
+            targets=targets,
+            keys=keys,
+            wait=wait,
+        )
+    except TenantBusy as exc:
+        return NightlyResult(result, None, exc.message)
+    return NightlyResult(result, pruned)
 
 
 def enqueue_all(*, municipalities: list[Municipality] | None = None) -> list[str]:

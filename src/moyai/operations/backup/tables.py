@@ -18,12 +18,14 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
-from django.db import connections
+from django.db import connections, models
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.utils import CursorWrapper
+from django.utils import timezone
 
 from moyai.platform.tenancy import RLS_SETTING, tenant_models
 
@@ -39,10 +41,15 @@ class TableSpec:
     db_table: str
     columns: tuple[str, ...]
     pk: str
+    model: type[models.Model] | None = field(default=None, compare=False, repr=False)
 
     @property
     def file_name(self) -> str:
         return f"tables/{self.label}.jsonl"
+
+    def with_columns(self, columns: Iterable[str]) -> TableSpec:
+        """The same table, read or written through ``columns`` only."""
+        return replace(self, columns=tuple(columns))
 
 
 def tenant_tables() -> list[TableSpec]:
@@ -56,6 +63,7 @@ def tenant_tables() -> list[TableSpec]:
                 db_table=meta.db_table,
                 columns=tuple(str(f.column) for f in meta.concrete_fields),
                 pk=str(meta.pk.column) if meta.pk else "id",
+                model=model,
             )
         )
     return sorted(specs, key=lambda s: s.label)
@@ -113,9 +121,13 @@ def _line(values: Iterable[Any]) -> bytes:
 
 
 def header_line(spec: TableSpec, encoding: str = "json") -> bytes:
+    return _header(spec.label, list(spec.columns), encoding)
+
+
+def _header(label: str, columns: list[str], encoding: str) -> bytes:
     return (
         json.dumps(
-            {"table": spec.label, "columns": list(spec.columns), "encoding": encoding},
+            {"table": label, "columns": columns, "encoding": encoding},
             ensure_ascii=False,
             separators=(",", ":"),
         )
@@ -274,3 +286,151 @@ def advance_sequence(cursor: CursorWrapper, spec: TableSpec, max_pk: int) -> Non
 
 def cursor_for(using: str) -> CursorWrapper:
     return connections[using].cursor()
+
+
+# --- rows of an older schema --------------------------------------------------------------------
+#
+# Each dump names its columns in its header. After an upgrade whose migration added or removed a
+# column, a snapshot's rows are mapped onto the current table: a column the snapshot lacks gets
+# the value that migration gave the rows already there; a column the table no longer has is
+# dropped (its data is lost, so the restore asks for that explicitly; see services).
+
+
+@dataclass(frozen=True)
+class Fill:
+    """How a column added since a snapshot is filled for the snapshot's rows."""
+
+    how: str  # "database" (left out of the INSERT), "value" (one value), "row" (per row)
+    value: Any = None
+    make: Callable[[], Any] | None = None
+
+    @property
+    def label(self) -> str:
+        """In Japanese, for the restore's warnings and audit detail."""
+        if self.how == "database":
+            return "データベースの既定値"
+        if self.how == "row":
+            return "既定値（行ごとに生成）"
+        return "NULL" if self.value is None else "既定値"
+
+
+def column_fill(field_: models.Field[Any, Any], connection: BaseDatabaseWrapper) -> Fill | None:
+    """What the migration that added ``field_`` gave the rows already in the table (Django's
+    ``effective_default``), or ``None`` when that is not known (a NOT NULL column without any
+    default: its migration asked for a one-off value that the model does not keep).
+
+    - ``db_default``, or a generated column: left to the database (its ``DEFAULT``, exactly as
+      for the rows the migration found);
+    - a model default: a constant is prepared once, the same for every row; a *callable*
+      (``uuid.uuid4``, ``timezone.now`` …) is called for **each row**, as when the application
+      creates one — a unique column stays unique, and a time is the restore's (the migration's
+      moment is not known; nothing is invented to look like it);
+    - a NOT NULL text or binary field with ``blank=True``: ``""`` (what Django's migration gives);
+    - ``auto_now`` / ``auto_now_add``: the time of the restore, per row;
+    - nullable: ``NULL``.
+    """
+    if field_.generated or field_.has_db_default():
+        return Fill("database")
+    if field_.has_default():
+        if callable(field_.default):
+            return Fill(
+                "row", make=lambda: field_.get_db_prep_save(field_.get_default(), connection)
+            )
+        return Fill("value", field_.get_db_prep_save(field_.get_default(), connection))
+    if not field_.null and field_.blank and field_.empty_strings_allowed:
+        empty = b"" if field_.get_internal_type() == "BinaryField" else ""
+        return Fill("value", field_.get_db_prep_save(empty, connection))
+    if getattr(field_, "auto_now", False) or getattr(field_, "auto_now_add", False):
+        return Fill("row", make=lambda: field_.get_db_prep_save(_now(field_), connection))
+    if field_.null:
+        return Fill("value", None)
+    return None
+
+
+def _now(field_: models.Field[Any, Any]) -> Any:
+    now = timezone.now()
+    kind = field_.get_internal_type()
+    if kind == "DateField":
+        return timezone.localdate(now)
+    if kind == "TimeField":
+        return timezone.localtime(now).time()
+    return now
+
+
+@dataclass(frozen=True)
+class RowMap:
+    """How the rows of one dump (columns as its header names them) become rows of the current
+    table: ``spec`` is the table with the columns written, in the table's order."""
+
+    spec: TableSpec
+    sources: tuple[int | Fill, ...]  # per written column: its place in the dump's row, or a fill
+    added: dict[str, Fill]  # in the table, not in the dump (filled; "database" ones not written)
+    removed: tuple[str, ...]  # in the dump, not in the table (dropped)
+    unfillable: tuple[str, ...]  # added, NOT NULL, no default known: cannot be restored
+    identity: bool  # the dump's columns are exactly the columns written
+
+    def __call__(self, row: list[Any]) -> list[Any]:
+        if self.identity:
+            return row
+        out = []
+        for source in self.sources:
+            if isinstance(source, int):
+                out.append(row[source])
+            elif source.make is not None:
+                out.append(source.make())
+            else:
+                out.append(source.value)
+        return out
+
+
+def row_map(spec: TableSpec, columns: list[str], connection: BaseDatabaseWrapper) -> RowMap:
+    """Map a dump of ``spec``'s table with ``columns`` onto the table as it is now."""
+    index = {c: i for i, c in enumerate(columns)}
+    fields = {str(f.column): f for f in spec.model._meta.concrete_fields} if spec.model else {}
+    written: list[str] = []
+    sources: list[int | Fill] = []
+    added: dict[str, Fill] = {}
+    unfillable: list[str] = []
+    for column in spec.columns:
+        field_ = fields.get(column)
+        if field_ is not None and field_.generated:
+            continue  # computed by the database, never written
+        if column in index:
+            written.append(column)
+            sources.append(index[column])
+            continue
+        fill = column_fill(field_, connection) if field_ is not None else None
+        if fill is None:
+            unfillable.append(column)
+            continue
+        added[column] = fill
+        if fill.how != "database":
+            written.append(column)
+            sources.append(fill)
+    return RowMap(
+        spec=spec.with_columns(written),
+        sources=tuple(sources),
+        added=added,
+        removed=tuple(c for c in columns if c not in spec.columns),
+        unfillable=tuple(unfillable),
+        identity=written == columns,
+    )
+
+
+def project_lines(lines: Iterator[bytes], keep: list[str]) -> Iterator[bytes]:
+    """A dump (header first) cut down to the columns ``keep`` (in that order), byte for byte as
+    :func:`dump_lines` would write it with those columns: what a restore that dropped the other
+    columns must give back."""
+    label, columns, encoding = parse_header(next(lines))
+    at = [columns.index(c) for c in keep]
+    yield _header(label, keep, encoding)
+    for line in lines:
+        if encoding == "copy":
+            fields = line[:-1].split(b"\t") if line.endswith(b"\n") else line.split(b"\t")
+            yield b"\t".join(fields[i] for i in at) + b"\n"
+        else:
+            values = json.loads(line)
+            yield (
+                json.dumps([values[i] for i in at], ensure_ascii=False, separators=(",", ":"))
+                + "\n"
+            ).encode()

@@ -29,7 +29,12 @@ class Command(MunicipalityCommand):
         parser.add_argument("action", nargs="?", default="run", choices=ACTIONS)
         parser.add_argument("directory", nargs="?", type=Path, help="extract の出力先")
         parser.add_argument("--all", action="store_true", help="すべての団体を夜間タスクとして登録")
-        parser.add_argument("--now", action="store_true", help="--all をタスクにせずその場で実行")
+        parser.add_argument(
+            "--now",
+            action="store_true",
+            help="--all をタスクにせずその場で実行（夜間タスクと同じく、バックアップの後に保存期間"
+            "を適用）",
+        )
         kind = parser.add_mutually_exclusive_group()
         kind.add_argument("--full", action="store_const", dest="kind", const="full")
         kind.add_argument("--incremental", action="store_const", dest="kind", const="incremental")
@@ -83,23 +88,7 @@ class Command(MunicipalityCommand):
         if options["all"]:
             towns = self.municipalities({})
             if options["now"]:
-                skipped = []
-                for town in towns:
-                    try:
-                        result = services.backup_tenant(
-                            municipality=town, kind="auto", wait=options["wait"]
-                        )
-                    except TenantBusy as exc:
-                        # As the nightly task does: skip it, go on with the others.
-                        self.stderr.write(f"飛ばしました: {exc.message}")
-                        skipped.append(town.code)
-                        continue
-                    self._report(result, town.code)
-                if skipped:
-                    self.stderr.write(
-                        f"{len(skipped)} 団体（{'、'.join(skipped)}）は実行中の処理があったため"
-                        "飛ばしました"
-                    )
+                self._all_now(towns, options)
                 return
             codes = services.enqueue_all(municipalities=towns)
             self.stdout.write(f"{len(codes)} 団体のバックアップをタスクとして登録しました")
@@ -109,6 +98,44 @@ class Command(MunicipalityCommand):
             municipality=town, kind=options["kind"] or "auto", wait=options["wait"]
         )
         self._report(result, town.code)
+
+    def _all_now(self, towns: list[Any], options: dict[str, Any]) -> None:
+        """What the nightly tasks do (backup, then retention), one municipality after another;
+        one that is busy or fails does not stop the others."""
+        skipped: list[str] = []
+        failed: list[str] = []
+        for town in towns:
+            try:
+                result = services.backup_nightly(municipality=town, wait=options["wait"])
+            except TenantBusy as exc:
+                # As the nightly task does: skip it, go on with the others.
+                self.stderr.write(f"飛ばしました: {exc.message}")
+                skipped.append(town.code)
+                continue
+            except (ServiceError, BackupKeyError) as exc:
+                self.stderr.write(f"失敗しました: 団体 {town.code}: {exc}")
+                failed.append(town.code)
+                continue
+            self._report(result.backup, town.code)
+            if result.prune is None:
+                self.stderr.write(
+                    f"団体 {town.code} の保存期間の削除を飛ばしました: {result.prune_skipped}"
+                )
+            else:
+                self.stdout.write(
+                    f"{town.code} 保存期間: 保持 {len(result.prune.kept)} 件、"
+                    f"削除 {len(result.prune.deleted_snapshots)} 件"
+                    f"（チャンク {result.prune.deleted_chunks} 件）"
+                )
+        if skipped:
+            self.stderr.write(
+                f"{len(skipped)} 団体（{'、'.join(skipped)}）は実行中の処理があったため飛ばしました"
+            )
+        if failed:
+            raise CommandError(
+                f"{len(failed)} 団体（{'、'.join(failed)}）のバックアップが失敗しました"
+                "（理由は上に表示しました）"
+            )
 
     def _report(self, result: services.BackupResult, code: str) -> None:
         s = result.stats
@@ -136,6 +163,8 @@ class Command(MunicipalityCommand):
             f"スナップショット {result.checked_snapshots} 件・チャンク {result.checked_chunks} 件を"
             f"読み戻し、{result.tables_compared} 表を作業用データベースで照合しました"
         )
+        for note in result.notes:
+            self.stdout.write(f"注意: {note}")
         for problem in result.problems:
             self.stderr.write(f"問題: {problem}")
         if not result.ok:

@@ -41,6 +41,14 @@ class Command(BaseCommand):
         parser.add_argument("--source", type=int, default=0, help="読む保存先（0 = 最初）")
         parser.add_argument("--yes", action="store_true", help="確認なしで実行")
         parser.add_argument(
+            "--drop-removed-columns",
+            action="store_true",
+            help=(
+                "バックアップの後の移行で削除された列があっても戻す（その列のデータは失われます。"
+                "どの列かは注意として表示し、監査ログに記録します）"
+            ),
+        )
+        parser.add_argument(
             "--wait",
             type=float,
             default=0.0,
@@ -63,6 +71,7 @@ class Command(BaseCommand):
                     snapshot=options["snapshot"],
                     source=options["source"],
                     wait=options["wait"],
+                    drop_removed_columns=options["drop_removed_columns"],
                 )
         except TenantBusy as exc:
             raise CommandError(f"{exc.message}（--wait 秒数 で待てます）") from None
