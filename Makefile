@@ -1,8 +1,10 @@
 # moyai — the two commands of the README.
-#   make demo    install and start the demo (SQLite, three synthetic municipalities)
+#   make demo    install and start the demo (SQLite, three synthetic municipalities);
+#                another address: make demo DEMO_ADDR=127.0.0.1:8765
 #   make check   install the dev dependencies, then lint, types and the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
+DEMO_ADDR ?= 127.0.0.1:8000
 
 .PHONY: demo check install install-dev test lint
 
@@ -18,7 +20,7 @@ install-dev: $(VENV)/bin/python
 
 demo: install
 	@scripts/ensure-fonts || echo "(certificates need the IPAmj明朝 font: sudo scripts/ensure-fonts)"
-	$(VENV)/bin/moyai demo
+	$(VENV)/bin/moyai demo --addr $(DEMO_ADDR)
 
 check: install-dev
 	VENV=$(VENV) scripts/check

@@ -14,6 +14,13 @@ def main(argv: list[str] | None = None) -> None:
     args[0] = "moyai"
     if len(args) > 1 and args[1] in {"demo", "demo_code"}:
         os.environ.setdefault("MOYAI_ENV", "demo")
+    if len(args) > 1 and args[1] == "demo_code":
+        # Checked before the settings are loaded: they would create var/ in this directory.
+        from moyai.platform.management.commands.demo_code import missing_demo_database
+
+        if problem := missing_demo_database():
+            sys.stderr.write(problem + "\n")
+            raise SystemExit(1)
     execute_from_command_line(args)
 
 

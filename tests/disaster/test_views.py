@@ -187,7 +187,7 @@ def test_every_screen_renders_and_the_forms_write(town_a, make_staff, in_town, f
     assert '<strong data-testid="present">1</strong>' in listing and "山田　花子" in listing
     # 災害の登録 (validation names the field)
     resp = client.post(reverse("disaster:index"), {"code": "", "name": "x"}, follow=True)
-    assert "発生日は YYYY-MM-DD の形で入力してください" in resp.content.decode()
+    assert "発生日は西暦の年-月-日で入力してください（例: 2026-04-01）" in resp.content.decode()
     resp = client.post(
         reverse("disaster:index"),
         {"code": "", "name": "x", "kind": "地震", "occurred_on": "2026-11-01", "towns": "一色"},

@@ -98,3 +98,36 @@ def test_healthz(db) -> None:
     response = Client().get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_a_code_used_twice_is_refused_with_a_hint_but_without_saying_which(
+    town_a, make_staff
+) -> None:
+    staff = make_staff(town_a)
+    token = staff.token()
+    first = Client()
+    assert _login(first, staff.user.username, PASSWORD, token).status_code == 302
+    again = Client()
+    response = _login(again, staff.user.username, PASSWORD, token)  # same 30-second window
+    assert response.status_code == 401
+    html = response.content.decode()
+    assert "ユーザー名、パスワードまたは確認コードが正しくありません" in html
+    assert (
+        "確認コードは30秒ごとに変わります。直前に使ったコードはもう一度は使えません。"
+        "続けてログインするときは、次のコードが表示されてから入力してください。"
+    ) in html
+    assert again.get("/").status_code == 302
+    # The same page for a wrong password: nothing tells which factor failed.
+    wrong = _login(Client(), staff.user.username, "not-the-password", staff.token())
+    assert _error_block(wrong.content.decode()) == _error_block(html)
+
+
+def test_the_hint_is_not_shown_before_a_failure(db) -> None:
+    html = Client().get(reverse("web:login")).content.decode()
+    assert "30秒ごとに変わります" not in html
+
+
+def _error_block(html: str) -> str:
+    """The error and the hint below it, as the page shows them."""
+    start = html.index('<p class="error" role="alert">')
+    return html[start : html.index("</p>", html.index('data-testid="otp-hint"'))]

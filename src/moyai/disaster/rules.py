@@ -336,6 +336,37 @@ def allocation_amount(
     return min(total, rule.cap) if rule.cap is not None else total
 
 
+def _yen(value: int) -> str:
+    return f"{value:,}円"
+
+
+def describe_allocation(rule: AllocationRule) -> list[tuple[str, str]]:
+    """配分の式 as (項目, 内容) rows for the screens: 単位, 金額 per 被害の程度 (in the order of
+    the 区分), 単数世帯の割合, 加算 and 上限 when set."""
+    rows = [("配分の単位", UNIT_LABELS[rule.unit])]
+    rows += [
+        (f"金額（{level.label}）", _yen(rule.amounts[level]))
+        for level in LEVEL_ORDER
+        if level in rule.amounts
+    ]
+    if rule.unit != Unit.PERSON:
+        rows.append(("単数世帯（1人の世帯）の割合", share_text(rule.single_factor)))
+    if rule.per_person_extra:
+        rows.append(("世帯員1人あたりの加算", _yen(rule.per_person_extra)))
+    if rule.cap is not None:
+        rows.append(("上限額", _yen(rule.cap)))
+    return rows
+
+
+def share_text(value: Fraction) -> str:
+    """1 → 全額, 3/4 → 4分の3, 0 → なし."""
+    if value == 0:
+        return "なし"
+    if value == 1:
+        return "全額"
+    return f"{value.denominator}分の{value.numerator}"
+
+
 # --- 減免 -------------------------------------------------------------------------------------
 
 
@@ -385,6 +416,27 @@ def reduction_rule_from_mapping(raw: Mapping[str, Any]) -> ReductionRule:
             raise RuleInputError("減免の割合（rates）を設定してください", "rates")
         bands.append(IncomeBand(limit, rates))
     return ReductionRule(tuple(bands))
+
+
+def describe_reduction(rule: ReductionRule) -> list[tuple[str, str]]:
+    """減免の割合 as (項目, 内容) rows: one per 合計所得金額 band (the first that fits applies),
+    the share per 被害の程度 in the order of the 区分."""
+    rows = []
+    for band in rule.bands:
+        label = (
+            "所得の条件なし"
+            if band.income_limit is None
+            else f"合計所得金額 {_yen(band.income_limit)}以下"
+        )
+        shares = "、".join(
+            f"{level.label} {share_text(band.rates[level])}"
+            for level in LEVEL_ORDER
+            if level in band.rates
+        )
+        rows.append((label, shares))
+    if all(band.income_limit is not None for band in rule.bands):
+        rows.append(("上の区分を超える所得", "減免なし"))
+    return rows
 
 
 def reduction_rate(rule: ReductionRule, level: DamageLevel | None, income: int | None) -> Fraction:

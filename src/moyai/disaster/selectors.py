@@ -19,6 +19,7 @@ from moyai.disaster.models import (
     Disclosure,
     Dwelling,
     Programme,
+    ProgrammeKind,
     Safety,
     Shelter,
     ShelterStay,
@@ -378,6 +379,20 @@ def shelter_detail(*, shelter_id: int) -> tuple[Shelter, list[ShelterStay]]:
         detail={"rows": len(stays)},
     )
     return shelter, stays
+
+
+def programme_settings(programme: Programme) -> list[tuple[str, str]]:
+    """A programme's configuration as (項目, 内容) rows in Japanese (no personal data): the
+    配分の式 of a 義援金 or 団体独自の支援, the 減免の割合 of a 減免; 支援金 follow the law."""
+    kind = programme.kind
+    try:
+        if kind in (ProgrammeKind.DONATION, ProgrammeKind.OWN):
+            return rules.describe_allocation(rules.allocation_rule_from_mapping(programme.config))
+        if kind in (ProgrammeKind.RESIDENT_TAX, ProgrammeKind.INSURANCE):
+            return rules.describe_reduction(rules.reduction_rule_from_mapping(programme.config))
+    except rules.RuleInputError as exc:
+        return [("設定の誤り", exc.message)]
+    return [("支給額", "被災者生活再建支援法の定める額（設定は不要）")]
 
 
 def programme_applications(*, programme: Programme) -> list[Application]:

@@ -45,7 +45,9 @@ def _date(value: str, field: str, label: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError as exc:
-        raise ServiceError(f"{label}は YYYY-MM-DD の形で入力してください", field=field) from exc
+        raise ServiceError(
+            f"{label}は西暦の年-月-日で入力してください（例: 2026-04-01）", field=field
+        ) from exc
 
 
 def _optional_date(value: str, field: str, label: str) -> date | None:
@@ -569,7 +571,7 @@ def programme(request: HttpRequest, programme_id: int) -> HttpResponse:
             "d": Disaster.objects.get(pk=row.disaster_id),
             "applications": applications,
             "today": timezone.localdate().isoformat(),
-            "config": json.dumps(row.config, ensure_ascii=False),
+            "settings": selectors.programme_settings(row),
         },
     )
 

@@ -30,6 +30,7 @@ class DemoLogin:
     username: str
     municipality: str
     roles: str
+    note: str = ""  # e.g. that the role's screens are not built yet
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,25 @@ def demo_username(code: str, role: Role) -> str:
     return f"{code}-{role.value}"
 
 
+def _login_note(role: Role) -> str:
+    """The 国保 accounts are created (the role exists and is refused elsewhere, as in
+    production) but no screen serves it yet: say so beside the login instead of hiding it."""
+    from moyai.web.menu import roles_without_screens
+
+    return (
+        "  ※この業務の画面は未実装（ログインのみ）"
+        if roles_without_screens(frozenset({role}))
+        else ""
+    )
+
+
 @transaction.atomic
 def seed_demo(*, password: str | None = None, persons: int = 300) -> DemoSeed:
     """Create the demo 協議会 once; later calls return what exists. All demo staff share one
     TOTP key so a visitor registers a single authenticator entry."""
     existing = StaffUser.objects.filter(username="operator").first()
     logins = [
-        DemoLogin(demo_username(code, role), name, role.label)
+        DemoLogin(demo_username(code, role), name, role.label, _login_note(role))
         for code, name in MUNICIPALITIES
         for role in MUNICIPAL_ROLES
     ] + [DemoLogin("operator", "（基盤運用）", Role.OPERATOR.label)]

@@ -497,8 +497,16 @@ class CopyIn(Schema):
 @router.post(
     "/registry/certificates",
     summary="住民票の写しの交付（PDF）",
-    response={200: bytes},
-    openapi_extra={"responses": {"200": {"content": {"application/pdf": {}}}}},
+    # No JSON body: the 200 response is the PDF alone. The status is an int, as in
+    # ``response=``, so that the two merge into one entry of the OpenAPI document.
+    response={200: None},
+    openapi_extra={
+        "responses": {
+            200: {
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+            }
+        }
+    },
 )
 def certificate(request: HttpRequest, body: CopyIn) -> HttpResponse:
     """A signed, numbered PDF; the serial is in the ``X-Moyai-Serial`` header."""

@@ -8,7 +8,12 @@ from typing import Any, cast
 from django import forms
 
 from moyai.registry.models import ResidentKind, ResidentRecord, Sex
-from moyai.registry.rules import RELATION_CODES, FuzzyDate
+from moyai.registry.rules import (
+    DATE_EXAMPLE,
+    RELATION_CODES,
+    FuzzyDate,
+    iso_date_from_text,
+)
 from moyai.registry.services import ITEM_CHOICES, Address, NewPerson, Notification
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -337,7 +342,7 @@ CORRECTION_CHOICES = [
     ("family_name", "氏"),
     ("given_name", "名"),
     ("name_kana", "フリガナ"),
-    ("birth_date", "生年月日（YYYY-MM-DD）"),
+    ("birth_date", "生年月日（西暦または和暦。例: 1985-04-01、昭和60年4月1日）"),
     ("sex", "性別（1 男・2 女）"),
     ("address_town", "町字"),
     ("address_block", "番地・号"),
@@ -356,6 +361,17 @@ class CorrectionForm(JaForm):
     value = forms.CharField(label="正しい内容", max_length=300)
     reason = forms.CharField(label="修正の理由", max_length=200)
     counter = forms.CharField(label="窓口", required=False, max_length=50, initial="本庁")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("field") == "birth_date" and data.get("value"):
+            try:
+                data["value"] = iso_date_from_text(data["value"])
+            except ValueError:
+                self.add_error(
+                    "value", f"生年月日は西暦か和暦の年月日で入力してください（{DATE_EXAMPLE}）"
+                )
+        return data
 
 
 class CancelForm(JaForm):

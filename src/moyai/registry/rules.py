@@ -8,6 +8,7 @@ Sources: 住民基本台帳法 (届出期間 第22〜25条), 年齢計算ニ関�
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -72,6 +73,64 @@ ERAS: tuple[tuple[str, date], ...] = (
     ("大正", date(1912, 7, 30)),
     ("明治", date(1868, 10, 23)),
 )
+
+
+# --- dates typed at the 窓口 (西暦 or 和暦) -----------------------------------------------
+_WESTERN = re.compile(r"^(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2}))?$")
+_WAREKI = re.compile(r"^(明治|大正|昭和|平成|令和)(元|\d{1,2})年(?:(\d{1,2})月(?:(\d{1,2})日)?)?$")
+_ERA_SPAN = {
+    name: (start, ERAS[i - 1][1] - timedelta(days=1) if i else date.max)
+    for i, (name, start) in enumerate(ERAS)
+}
+DATE_EXAMPLE = "例: 1985-04-01、昭和60年4月1日"
+
+
+def _typed_date(text: str) -> tuple[int, int | None, int | None]:
+    """(year, month, day) of a date typed at the 窓口 in 西暦 or 和暦, month and day optional
+    in 和暦 (平成27年4月, 平成14年); ValueError when it is neither or the era had no such day."""
+    text = unicodedata.normalize("NFKC", text).replace(" ", "")
+    m = _WESTERN.match(text)
+    if m:
+        y, mo, d = int(m[1]), int(m[2]), None if m[3] is None else int(m[3])
+        date(y, mo, d or 1)  # a month or day that does not exist raises ValueError
+        return y, mo, d
+    m = _WAREKI.match(text)
+    if not m:
+        raise ValueError(text)
+    n = 1 if m[2] == "元" else int(m[2])
+    start, end = _ERA_SPAN[m[1]]
+    y = start.year + n - 1
+    if m[4] is not None:
+        first = last = date(y, int(m[3]), int(m[4]))
+    elif m[3] is not None:
+        first = date(y, int(m[3]), 1)
+        last = (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+    else:
+        first, last = date(y, 1, 1), date(y, 12, 31)
+    if n < 1 or first > end or last < start:  # 昭和65年, 平成元年1月7日 …
+        raise ValueError(text)
+    return y, None if m[3] is None else int(m[3]), None if m[4] is None else int(m[4])
+
+
+def iso_date_from_text(text: str) -> str:
+    """A whole date typed as 西暦 (1985-04-01, 1985/4/1) or 和暦 (昭和60年4月1日, 平成元年1月8日)
+    → ``YYYY-MM-DD``; ValueError when it is neither or the era had no such day."""
+    y, mo, d = _typed_date(text)
+    if mo is None or d is None:
+        raise ValueError(text)
+    return f"{y:04d}-{mo:02d}-{d:02d}"
+
+
+def iso_month_from_text(text: str) -> str:
+    """A month typed as 西暦 (2015-04) or 和暦 (平成27年4月), or a year alone (2002, 平成14年)
+    → ``YYYY-MM`` or ``YYYY``; ValueError when it is none of these."""
+    text = unicodedata.normalize("NFKC", text).strip()
+    if re.fullmatch(r"\d{4}", text):
+        return text
+    y, mo, d = _typed_date(text)
+    if d is not None:
+        raise ValueError(text)
+    return f"{y:04d}" if mo is None else f"{y:04d}-{mo:02d}"
 
 
 def wareki(value: date) -> str:

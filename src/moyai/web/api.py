@@ -7,6 +7,7 @@ staff session (CSRF-checked, TOTP-verified). Every error has the same body:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -59,18 +60,105 @@ def error_body(code: str, message: str, field: str = "", **extra: Any) -> dict[s
     return {"code": code, "message": message, "field": field, **extra}
 
 
+# pydantic's error types in Japanese (https://docs.pydantic.dev/latest/errors/validation_errors/).
+# ``{name}`` is filled from the error's ``ctx``; a type not listed gets the generic message.
+_DATE = "日付を西暦の YYYY-MM-DD で入力してください（例: 2025-04-01）"
+_DATETIME = "日時を ISO 8601 形式で入力してください（例: 2025-04-01T09:00:00+09:00）"
+_MESSAGES: dict[str, str] = {
+    "missing": "必須です",
+    "string_type": "文字列で指定してください",
+    "string_too_short": "{min_length}文字以上で入力してください",
+    "string_too_long": "{max_length}文字以内で入力してください",
+    "string_pattern_mismatch": "形式が正しくありません",
+    "int_type": "整数で指定してください",
+    "int_parsing": "整数で入力してください",
+    "int_from_float": "整数で入力してください（小数は使えません）",
+    "float_type": "数値で指定してください",
+    "float_parsing": "数値で入力してください",
+    "decimal_parsing": "数値で入力してください",
+    "decimal_type": "数値で指定してください",
+    "bool_type": "true または false で指定してください",
+    "bool_parsing": "true または false で指定してください",
+    "greater_than": "{gt}より大きい値を入力してください",
+    "greater_than_equal": "{ge}以上の値を入力してください",
+    "less_than": "{lt}より小さい値を入力してください",
+    "less_than_equal": "{le}以下の値を入力してください",
+    "multiple_of": "{multiple_of}の倍数を入力してください",
+    "date_type": _DATE,
+    "date_parsing": _DATE,
+    "date_from_datetime_parsing": _DATE,
+    "date_from_datetime_inexact": "日付には時刻を付けずに YYYY-MM-DD で入力してください",
+    "datetime_type": _DATETIME,
+    "datetime_parsing": _DATETIME,
+    "datetime_from_date_parsing": _DATETIME,
+    "time_parsing": "時刻を HH:MM で入力してください",
+    "enum": "次のいずれかを指定してください: {expected}",
+    "literal_error": "次のいずれかを指定してください: {expected}",
+    "union_tag_invalid": "{discriminator} は次のいずれかを指定してください: {expected_tags}",
+    "union_tag_not_found": "{discriminator} を指定してください",
+    "list_type": "配列（リスト）で指定してください",
+    "dict_type": "オブジェクトで指定してください",
+    "model_type": "オブジェクトで指定してください",
+    "model_attributes_type": "オブジェクトで指定してください",
+    "too_short": "{min_length}件以上指定してください",
+    "too_long": "{max_length}件以内で指定してください",
+    "json_invalid": "JSON の形式が正しくありません",
+    "json_type": "JSON で指定してください",
+    "extra_forbidden": "この項目は指定できません",
+    "uuid_parsing": "UUID の形式が正しくありません",
+    "url_parsing": "URL の形式が正しくありません",
+    "bytes_too_long": "{max_length}バイト以内で指定してください",
+}
+_GENERIC = "入力が正しくありません"
+
+
+def _message(error: Mapping[str, Any]) -> str:
+    """One pydantic error in Japanese. ``value_error`` and ``assertion_error`` carry the
+    project's own message (a validator's ``ValueError("…")``): that text is kept as it is."""
+    kind = str(error.get("type", ""))
+    ctx = error.get("ctx") or {}
+    if kind in {"value_error", "assertion_error"}:
+        text = str(ctx.get("error", "")) or str(error.get("msg", ""))
+        for prefix in ("Value error, ", "Assertion failed, "):
+            text = text.removeprefix(prefix)
+        return text or _GENERIC
+    template = _MESSAGES.get(kind)
+    if template is None:
+        return _GENERIC
+    if kind == "string_too_short" and ctx.get("min_length") == 1:
+        return "入力してください"
+    try:
+        return template.format(**{k: _ctx_text(v) for k, v in ctx.items()})
+    except (KeyError, IndexError, ValueError):
+        return template.split("{", 1)[0].rstrip(": ") or _GENERIC
+
+
+def _ctx_text(value: Any) -> str:
+    """A ``ctx`` value for a Japanese sentence: ``"'1' or '2'"`` → ``1、2``, ``"'kind'"`` →
+    ``kind``."""
+    text = str(value).replace("'", "")
+    return "、".join(part for chunk in text.split(" or ") for part in chunk.split(", ") if part)
+
+
 @api.exception_handler(ValidationError)
 def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors = [
-        {"field": ".".join(str(p) for p in e.get("loc", [])[1:]) or "", "message": e.get("msg")}
+        {
+            "field": ".".join(str(p) for p in e.get("loc", [])[1:]) or "",
+            "message": _message(e),
+            "type": str(e.get("type", "")),
+        }
         for e in exc.errors
     ]
-    first = errors[0] if errors else {"field": "", "message": "入力が正しくありません"}
+    first = errors[0] if errors else {"field": "", "message": _GENERIC}
+    message = _GENERIC + (f"（{first['field']}）" if first["field"] else "")
+    if first["message"] != _GENERIC:
+        message += f": {first['message']}"
     return api.create_response(
         request,
         error_body(
             "invalid",
-            f"入力が正しくありません: {first['message']}",
+            message,
             str(first["field"] or ""),
             errors=errors,
         ),
@@ -107,9 +195,19 @@ def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     )
 
 
+# The English messages django-ninja raises itself (an unreadable body, a failed CSRF check).
+_NINJA_MESSAGES = {
+    "Cannot parse request body": "リクエストの本文を読み取れません（JSON の形式を確認）",
+    "CSRF check Failed": "セキュリティ確認（CSRF）に失敗しました。ページを再読み込みしてください",
+}
+
+
 @api.exception_handler(HttpError)
 def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
-    return api.create_response(request, error_body("error", exc.message), status=exc.status_code)
+    message = next(
+        (ja for en, ja in _NINJA_MESSAGES.items() if exc.message.startswith(en)), exc.message
+    )
+    return api.create_response(request, error_body("error", message), status=exc.status_code)
 
 
 def _register_routers() -> None:

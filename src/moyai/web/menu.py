@@ -27,6 +27,12 @@ def items_for(roles: frozenset[Role]) -> list[MenuItem]:
     return sorted((i for i in _items if i.roles & roles), key=lambda i: (i.order, i.label))
 
 
+def roles_without_screens(roles: frozenset[Role]) -> list[str]:
+    """The labels of the held roles that no screen serves yet (国保: its 業務 is not built),
+    so that an empty home page can say why instead of pointing at the administrator."""
+    return sorted(str(r.label) for r in roles if not items_for(frozenset({r})))
+
+
 register("住民検索", "registry:search", [Role.REGISTRY], order=100)
 register("転入届", "registry:move_in", [Role.REGISTRY], order=110)
 register("異動の一覧・取消し", "registry:movements", [Role.REGISTRY], order=120)

@@ -18,8 +18,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from moyai.platform import selectors, services
 from moyai.platform.middleware import SESSION_GRANT_KEY, client_ip
+from moyai.platform.models import Role
 from moyai.platform.permissions import require_verified
 from moyai.web.forms import LoginForm
+from moyai.web.menu import roles_without_screens
 
 
 def locked_out(
@@ -82,7 +84,12 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 def home(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     grants = selectors.grants_received(user=user)
-    return render(request, "web/home.html", {"grants_received": grants})
+    roles: frozenset[Role] = getattr(request, "staff_roles", frozenset())
+    return render(
+        request,
+        "web/home.html",
+        {"grants_received": grants, "roles_without_screens": roles_without_screens(roles)},
+    )
 
 
 @require_POST

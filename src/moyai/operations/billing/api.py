@@ -108,8 +108,12 @@ def statement_detail(request: HttpRequest, statement_id: int, q: Query[ReadQuery
 @router.get(
     "/billing/statements/{statement_id}/csv",
     summary="負担金請求明細の CSV（自団体）",
-    response={200: bytes},
-    openapi_extra={"responses": {"200": {"content": {"text/csv": {}}}}},
+    response={200: None},
+    openapi_extra={
+        "responses": {
+            200: {"content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}}}
+        }
+    },
 )
 def statement_csv(request: HttpRequest, statement_id: int, q: Query[ReadQuery]) -> HttpResponse:
     """UTF-8 CSV: one row per line and a 合計 row (the same file as on the screen)."""
@@ -125,8 +129,14 @@ def statement_csv(request: HttpRequest, statement_id: int, q: Query[ReadQuery]) 
 @router.get(
     "/billing/statements/{statement_id}/pdf",
     summary="負担金請求明細書（PDF、自団体、確定した月のみ）",
-    response={200: bytes},
-    openapi_extra={"responses": {"200": {"content": {"application/pdf": {}}}}},
+    response={200: None},
+    openapi_extra={
+        "responses": {
+            200: {
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}
+            }
+        }
+    },
 )
 def statement_pdf(request: HttpRequest, statement_id: int, q: Query[ReadQuery]) -> HttpResponse:
     """The signed 請求明細書 as issued when the month was closed; 404 before that."""

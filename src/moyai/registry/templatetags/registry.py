@@ -22,14 +22,20 @@ def birth_text(record: ResidentRecord) -> str:
 
 
 @register.filter
-def iso_wareki(value: str | date | None) -> str:
+def iso_wareki(value: str | date | None, western: bool = False) -> str:
     """An ISO date (text or ``date``) in 和暦 for screens that keep dates as text (e.g. the
-    被災者台帳's copy of the 生年月日); anything that is not a whole date is shown as it is."""
+    被災者台帳's copy of the 生年月日), or 西暦 written the same way (2024年9月17日) when
+    ``western`` (外国人住民: ``{{ r.removed_on|iso_wareki:r.is_foreign }}``); anything that is
+    not a whole date is shown as it is."""
     if not value:
         return ""
     if isinstance(value, date):
-        return wareki(value)
-    try:
-        return wareki(date.fromisoformat(value))
-    except ValueError:
-        return value
+        day = value
+    else:
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            return value
+    if western:
+        return f"{day.year}年{day.month}月{day.day}日"
+    return wareki(day)

@@ -5,13 +5,15 @@ from __future__ import annotations
 from django import forms
 
 from moyai.tax.addressees.models import Business, ContactRole
-from moyai.tax.common.forms import LedgerForm, share_lines
+from moyai.tax.common.forms import DateTextField, LedgerForm, share_lines
+
+BIRTH_LABEL = "生年月日（西暦または和暦。例: 1985-04-01、昭和60年4月1日）"
 
 
 class NonResidentForm(LedgerForm):
     name = forms.CharField(label="氏名", max_length=200)
     kana = forms.CharField(label="フリガナ", max_length=200)
-    birth_date = forms.CharField(label="生年月日（YYYY-MM-DD）", required=False, max_length=10)
+    birth_date = DateTextField(label=BIRTH_LABEL, required=False)
     postal_code = forms.CharField(label="郵便番号（7桁）", required=False, max_length=8)
     address = forms.CharField(label="住所", max_length=300)
 
@@ -27,7 +29,7 @@ class CorporationForm(LedgerForm):
 class UpdateForm(LedgerForm):
     name = forms.CharField(label="氏名・名称", max_length=200)
     kana = forms.CharField(label="フリガナ", required=False, max_length=200)
-    birth_date = forms.CharField(label="生年月日（YYYY-MM-DD）", required=False, max_length=10)
+    birth_date = DateTextField(label=BIRTH_LABEL, required=False)
     postal_code = forms.CharField(label="郵便番号（7桁）", required=False, max_length=8)
     address = forms.CharField(label="住所・所在地", max_length=300)
     note = forms.CharField(label="変更の理由", max_length=200)

@@ -92,7 +92,8 @@ def _check_birth(text: str) -> str:
         return date.fromisoformat(text).isoformat()
     except ValueError:
         raise ServiceError(
-            f"生年月日は YYYY-MM-DD で入力してください（{text}）", field="birth_date"
+            f"生年月日は西暦の年-月-日で入力してください（例: 1985-04-01。入力: {text}）",
+            field="birth_date",
         ) from None
 
 

@@ -9,8 +9,41 @@ from typing import Any
 from django import forms
 
 from moyai.registry.forms import JaForm
+from moyai.registry.rules import DATE_EXAMPLE, iso_date_from_text, iso_month_from_text
 
 _SHARE_LINE = re.compile(r"^\s*(\S+)\s+(\d+\s*/\s*\d+)\s*$")
+
+
+class DateTextField(forms.CharField):
+    """A date typed in 西暦 (1985-04-01) or 和暦 (昭和60年4月1日); cleaned to ``YYYY-MM-DD``
+    (or "" when left empty)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_length", 20)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str:
+        text = str(super().to_python(value))
+        if not text:
+            return ""
+        try:
+            return iso_date_from_text(text)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+
+class MonthTextField(DateTextField):
+    """A month typed in 西暦 (2015-04) or 和暦 (平成27年4月), or a year alone (2002, 平成14年);
+    cleaned to ``YYYY-MM`` or ``YYYY``."""
+
+    def to_python(self, value: Any) -> str:
+        text = str(forms.CharField.to_python(self, value))
+        if not text:
+            return ""
+        try:
+            return iso_month_from_text(text)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
 class LedgerForm(JaForm):
@@ -31,7 +64,17 @@ class LedgerForm(JaForm):
                 field.error_messages["min_value"] = f"{label}は%(limit_value)s以上です"
                 field.error_messages["max_value"] = f"{label}は%(limit_value)s以下です"
             if isinstance(field, forms.DateField):
-                field.error_messages["invalid"] = f"{label}は YYYY-MM-DD で入力してください"
+                field.error_messages["invalid"] = (
+                    f"{label}は西暦の年-月-日で入力してください（例: 2026-04-01）"
+                )
+            if isinstance(field, MonthTextField):
+                field.error_messages["invalid"] = (
+                    f"{label}は西暦か和暦の年月で入力してください（例: 2015-04、平成27年4月）"
+                )
+            elif isinstance(field, DateTextField):
+                field.error_messages["invalid"] = (
+                    f"{label}は西暦か和暦の年月日で入力してください（{DATE_EXAMPLE}）"
+                )
 
     def attach(self, field: str, message: str) -> None:
         """A service's :class:`ServiceError` on the form field it names (``parts[1].area_m2``

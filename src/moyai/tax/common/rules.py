@@ -123,7 +123,9 @@ def read_date(value: object, field: str) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise RuleInputError(field, f"日付は YYYY-MM-DD で入力してください（{value!r}）")
+    raise RuleInputError(
+        field, f"日付は西暦の年-月-日で入力してください（例: 2026-04-01。入力: {value!r}）"
+    )
 
 
 def read_decimal_units(value: object, field: str, *, scale: int, suffix: str = "") -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from moyai.registry.forms import DATE
-from moyai.tax.common.forms import LedgerForm
+from moyai.tax.common.forms import LedgerForm, MonthTextField
 from moyai.tax.light_vehicle.models import CLASS_CHOICES, FUEL_CHOICES, USE_CHOICES
 from moyai.tax.light_vehicle.services import VehicleFacts
 
@@ -18,10 +18,10 @@ class VehicleForm(LedgerForm):
     plate = forms.CharField(label="標識番号", max_length=30)
     vehicle_class = forms.ChoiceField(label="車種区分", choices=CLASS_CHOICES)
     use = forms.ChoiceField(label="用途", choices=USE_CHOICES, initial="private")
-    first_inspection = forms.CharField(
-        label="初度検査年月（YYYY-MM、平成15年10月以前は年だけでも可）",
+    first_inspection = MonthTextField(
+        label="初度検査年月（西暦または和暦。例: 2015-04、平成27年4月。平成15年10月以前は年だけ"
+        "でも可、例: 2002）",
         required=False,
-        max_length=7,
     )
     fuel = forms.ChoiceField(label="燃料", choices=FUEL_CHOICES, initial="gasoline")
     towed = forms.BooleanField(label="被けん引車", required=False)

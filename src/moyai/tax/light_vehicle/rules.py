@@ -607,7 +607,9 @@ def _year_month(value: object, name: str) -> tuple[int, int | None]:
     if isinstance(value, str):
         m = _YEAR_MONTH.match(value.strip())
         if not m:
-            raise RuleInputError(name, f"初度検査年月は YYYY-MM で入力してください（{value!r}）")
+            raise RuleInputError(
+                name, f"初度検査年月は西暦の年-月で入力してください（例: 2015-04。入力: {value!r}）"
+            )
         return int(m.group(1)), None if m.group(2) is None else int(m.group(2))
     if isinstance(value, list | tuple) and len(value) == 2:
         year, month = value
@@ -615,7 +617,9 @@ def _year_month(value: object, name: str) -> tuple[int, int | None]:
         reject_unknown(value, ("year", "month"), name + ".")
         year, month = value.get("year"), value.get("month")
     else:
-        raise RuleInputError(name, f"初度検査年月は YYYY-MM で入力してください（{value!r}）")
+        raise RuleInputError(
+            name, f"初度検査年月は西暦の年-月で入力してください（例: 2015-04。入力: {value!r}）"
+        )
     return read_int(year, name), None if month is None else read_int(month, name)
 
 

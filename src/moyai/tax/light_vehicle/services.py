@@ -89,6 +89,9 @@ def _setup(row: LightVehicleParameters) -> YearSetup:
 
 
 def parameters_in_force(*, fiscal_year: int) -> YearSetup:
+    """The current parameter version for a write that refers to it (賦課): version 1 = the
+    national standard, made here on first use under that write's actor. Reads (``simulate``)
+    look the newest version up without making one."""
     check_year(fiscal_year)
     row = (
         LightVehicleParameters.objects.filter(fiscal_year=fiscal_year).order_by("-version").first()

@@ -119,7 +119,9 @@ def _setup(row: PropertyTaxParameters) -> YearSetup:
 
 
 def parameters_in_force(*, fiscal_year: int) -> YearSetup:
-    """The current parameter version (version 1 = the national standard, made on first use)."""
+    """The current parameter version for a write that refers to it (賦課, 更正, a new version):
+    version 1 = the national standard, made here on first use under that write's actor. Reads
+    (``simulate``) look the newest version up without making one."""
     check_year(fiscal_year)
     row = PropertyTaxParameters.objects.filter(fiscal_year=fiscal_year).order_by("-version").first()
     if row is None:
@@ -147,7 +149,8 @@ def _parameters_save(
             days.append(date.fromisoformat(str(text)).isoformat())
         except ValueError:
             raise ServiceError(
-                f"休日は YYYY-MM-DD で入力してください: {text}", field=f"holidays[{i}]"
+                f"休日は西暦の年-月-日で入力してください（例: 2026-04-01）: {text}",
+                field=f"holidays[{i}]",
             ) from None
     last = (
         PropertyTaxParameters.objects.select_for_update()

@@ -144,8 +144,12 @@ class DeclarationForm(JaForm):
 
 
 class SimulationForm(DeclarationForm):
-    """試算 (public): the same items plus the age; nothing is stored."""
+    """試算 (public): the same items plus the age; nothing is stored. A resident's estimate
+    has no 申告の種類 and no 受付の記録 (a 窓口 field that would contradict "nothing is
+    recorded")."""
 
+    kind = None  # type: ignore[assignment]
+    note = None  # type: ignore[assignment]
     age = forms.IntegerField(label="年齢（前年12月31日現在）", min_value=0, max_value=150)
     year = forms.TypedChoiceField(label="年度", choices=YEARS, coerce=int)
 
@@ -172,7 +176,7 @@ class ParametersForm(JaForm):
     )
     rounding = forms.ChoiceField(
         label="所得割の100円未満の切捨て",
-        choices=[("after_credits", "税額控除の後（既定）"), ("before_credits", "税額控除の前と後")],
+        choices=[(r.value, r.label) for r in rules.Rounding],
     )
     note = forms.CharField(label="変更の理由（条例の改正など）", max_length=200)
 

@@ -108,7 +108,7 @@ UNCONFIRMED: Final[tuple[str, ...]] = (
     "特定扶養と同様に所得税との差を置く可能性あり）",
     "2級地の均等割非課税限度額 31.5万円×N＋10万円＋18.9万円（1級地の0.9倍。公式の資料なし）",
     "所得割の100円未満切捨ての時点: 既定は税額控除後（柏市・見附市の例は控除前に切捨て。"
-    "before_credits を選ぶと控除前と控除後の両方で切り捨てる）",
+    "「税額控除の前と後」を選ぶと控除前と控除後の両方で切り捨てる）",
     "1円未満の端数: 生命保険料控除・地震保険料控除・公的年金等控除・所得金額調整控除は切上げ、"
     "算出所得割・配当控除・寄附金税額控除は切捨て、住宅借入金等特別税額控除の市町村民税分は"
     "切捨てで残りを道府県民税分とした",
@@ -185,6 +185,12 @@ class Rounding(StrEnum):
 
     AFTER_CREDITS = "after_credits"
     BEFORE_CREDITS = "before_credits"
+
+    @property
+    def label(self) -> str:
+        return {"after_credits": "税額控除の後（既定）", "before_credits": "税額控除の前と後"}[
+            self.value
+        ]
 
 
 class Exemption(StrEnum):
@@ -479,6 +485,36 @@ def params_from_mapping(
         changes.setdefault("city_rate", city)
         changes.setdefault("prefecture_rate", prefecture)
     return replace(base, **changes)
+
+
+def _rate_text(value: int) -> str:
+    """6000 → 6%, 4025 → 4.025% (1/100,000 units)."""
+    whole, rest = divmod(value, 1000)
+    return f"{whole}.{rest:03d}".rstrip("0").rstrip(".") + "%"
+
+
+def describe_overrides(overrides: Mapping[str, object]) -> list[tuple[str, str]]:
+    """条例による設定 as (項目, 値) in the words of the screens: rates in %, amounts in 円,
+    the 級地 and the rounding by their labels (an empty mapping → no rows: 全国標準)."""
+    rows = []
+    for key, value in overrides.items():
+        spec = _PARAM_SPECS.get(key)
+        label = "指定都市" if key == "designated_city" else _label(key)
+        number = value if isinstance(value, int) and not isinstance(value, bool) else None
+        if spec is _rate_spec and number is not None:
+            text = _rate_text(number)
+        elif spec is _amount_spec and number is not None:
+            text = f"{number:,}円"
+        elif spec is _grade_spec:
+            text = f"{value}級地"
+        elif spec is _rounding_spec and value in {r.value for r in Rounding}:
+            text = Rounding(str(value)).label
+        elif isinstance(value, bool):
+            text = "あり" if value else "なし"
+        else:
+            text = str(value)
+        rows.append((label, text))
+    return rows
 
 
 # --- 入力 ---------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from moyai.platform.audit import audit_record
 from moyai.platform.errors import ServiceError
 from moyai.platform.models import AuditAction, JobRun
 from moyai.registry.models import ResidentRecord
+from moyai.tax.resident import rules
 from moyai.tax.resident.models import (
     Assessment,
     Collection,
@@ -18,7 +19,33 @@ from moyai.tax.resident.models import (
     MatchStatus,
     Nontaxable,
     TaxDocument,
+    TaxParameters,
 )
+
+
+@dataclass(frozen=True)
+class CurrentParameters:
+    """The 税率等 an assessment of a 年度 would use now. ``row`` is None while no version is
+    registered: the national defaults apply, and version 1 is written by the first 賦課 or
+    change, not by whoever happens to look."""
+
+    fiscal_year: int
+    row: TaxParameters | None
+    params: rules.ResidentTaxParams
+
+
+def parameters_current(*, fiscal_year: int) -> CurrentParameters:
+    """The newest parameter version of ``fiscal_year``, or the national defaults; writes
+    nothing (a page view or a 試算 must not create version 1)."""
+    row = TaxParameters.objects.filter(fiscal_year=fiscal_year).order_by("-version").first()
+    base = rules.national_defaults(fiscal_year)
+    params = rules.params_from_mapping(base, row.overrides) if row is not None else base
+    return CurrentParameters(fiscal_year, row, params)
+
+
+def parameters_versions(*, fiscal_year: int) -> list[TaxParameters]:
+    """Every registered version of ``fiscal_year``, newest first."""
+    return list(TaxParameters.objects.filter(fiscal_year=fiscal_year).order_by("-version"))
 
 
 @dataclass(frozen=True)

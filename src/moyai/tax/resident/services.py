@@ -43,7 +43,7 @@ from moyai.tax.common.services import (
     insert_rows,
     run_assessment,
 )
-from moyai.tax.resident import inputs, reports, rules, schedule
+from moyai.tax.resident import inputs, reports, rules, schedule, selectors
 from moyai.tax.resident.models import (
     Assessment,
     AssessmentReason,
@@ -104,8 +104,10 @@ def _params_values(params: rules.ResidentTaxParams) -> dict[str, Any]:
 
 
 def parameters_in_force(*, fiscal_year: int) -> YearSetup:
-    """The current parameter version of ``fiscal_year`` (version 1 = the national defaults,
-    created on first use)."""
+    """The current parameter version of ``fiscal_year`` for a write that must refer to it
+    (賦課, 更正, a new version): version 1 = the national defaults, created here on first use
+    under the actor of that write. Screens and 試算 read ``selectors.parameters_current``,
+    which writes nothing."""
     _check_year(fiscal_year)
     row = TaxParameters.objects.filter(fiscal_year=fiscal_year).order_by("-version").first()
     if row is None:
@@ -138,7 +140,8 @@ def _parameters_save(
             days.append(date.fromisoformat(str(text)).isoformat())
         except ValueError:
             raise ServiceError(
-                f"休日は YYYY-MM-DD で入力してください: {text}", field=f"holidays[{i}]"
+                f"休日は西暦の年-月-日で入力してください（例: 2026-04-01）: {text}",
+                field=f"holidays[{i}]",
             ) from None
     last = (
         TaxParameters.objects.select_for_update()
@@ -849,16 +852,7 @@ def simulate(
             from moyai.platform.tenancy import tenant_context
 
             with tenant_context(municipality):
-                row = (
-                    TaxParameters.objects.filter(fiscal_year=fiscal_year)
-                    .order_by("-version")
-                    .first()
-                )
-            params = (
-                rules.params_from_mapping(rules.national_defaults(fiscal_year), row.overrides)
-                if row is not None
-                else rules.national_defaults(fiscal_year)
-            )
+                params = selectors.parameters_current(fiscal_year=fiscal_year).params
         return rules.assess(taxpayer, params)
     except rules.RuleInputError as exc:
         raise ServiceError(exc.message, field=exc.field) from None

@@ -350,8 +350,8 @@ def special_notice(request: HttpRequest, employer_id: int) -> HttpResponse:
 @tax_role
 def parameters(request: HttpRequest) -> HttpResponse:
     year = _year(request)
-    setup = services.parameters_in_force(fiscal_year=year)
-    p = setup.params
+    current = selectors.parameters_current(fiscal_year=year)  # a view writes nothing
+    p = current.params
     initial = {
         "city_rate": p.city_rate / 1000,
         "prefecture_rate": p.prefecture_rate / 1000,
@@ -375,9 +375,10 @@ def parameters(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "新しい版を登録しました。次の賦課から使われます。")
             return redirect(f"/tax/resident/parameters/?year={year}")
-    from moyai.tax.resident.models import TaxParameters
-
-    versions = TaxParameters.objects.filter(fiscal_year=year).order_by("-version")
+    versions = [
+        (v, rules.describe_overrides(v.overrides))
+        for v in selectors.parameters_versions(fiscal_year=year)
+    ]
     return render(
         request,
         "resident_tax/parameters.html",
@@ -386,7 +387,7 @@ def parameters(request: HttpRequest) -> HttpResponse:
             "nendo": rules.wareki_nendo(year),
             "years": f.YEARS,
             "form": form,
-            "setup": setup,
+            "current": current.row,
             "versions": versions,
             "unconfirmed": rules.UNCONFIRMED,
         },

@@ -26,10 +26,17 @@ def _migrations_pending() -> bool:
 
 
 class Command(BaseCommand):
-    help = "デモ環境を作成して起動します (create the demo and run it on http://127.0.0.1:8000/)."
+    help = (
+        "デモ環境を作成して起動します（既定 http://127.0.0.1:8000/、--addr で変更）"
+        " (create the demo and serve it; --addr to choose the address)."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        parser.add_argument("--addr", default="127.0.0.1:8000")
+        parser.add_argument(
+            "--addr",
+            default="127.0.0.1:8000",
+            help="待ち受けるアドレスとポート（既定 127.0.0.1:8000。例: 127.0.0.1:8765）",
+        )
         parser.add_argument("--no-serve", action="store_true", help="作成だけして起動しない")
         parser.add_argument(
             "--persons", type=int, default=300, help="各団体の架空の住民数（初回作成時）"
@@ -57,7 +64,7 @@ class Command(BaseCommand):
         out.write("            または `moyai demo_code` で現在のコードを表示")
         out.write(" ログイン名:")
         for login in seed.logins:
-            out.write(f"   {login.username:<24} {login.municipality} {login.roles}")
+            out.write(f"   {login.username:<24} {login.municipality} {login.roles}{login.note}")
         out.write("=" * 72)
         try:
             segno.make(uri).terminal(out=sys.stdout, compact=True)
