@@ -190,7 +190,8 @@ def main(argv: list[str] | None = None) -> None:
     bench = rb.Bench(args.db)
     try:
         call_command("migrate", verbosity=0, interactive=False)
-        town = municipality_create(code=rb.TOWN_CODE, name=rb.TOWN_NAME)
+        with acting_as(Actor(username="bench:disaster", channel="cli")):
+            town = municipality_create(code=rb.TOWN_CODE, name=rb.TOWN_NAME)
         log(f"loading {args.persons:,} persons ...")
         load = rb.load_population(town, args.persons, args.seed, args.batch)
         start = time.perf_counter()

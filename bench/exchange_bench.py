@@ -770,10 +770,12 @@ def main(argv: list[str] | None = None) -> None:
         from django.core.management import call_command
         from django.db import connection
 
+        from moyai.platform.audit import Actor, acting_as
         from moyai.platform.services import municipality_create
 
         call_command("migrate", verbosity=0)
-        town = municipality_create(code=TOWN_CODE, name=TOWN_NAME)
+        with acting_as(Actor(username="bench:exchange", channel="cli")):
+            town = municipality_create(code=TOWN_CODE, name=TOWN_NAME)
         baseline_tables(settings.DB_APP_ROLE)
         with stopwatch() as generated:
             counts = generate_package(package, args.persons, args.seed, town.prefecture)

@@ -283,7 +283,8 @@ def main(argv: list[str] | None = None) -> None:
     total_start = time.perf_counter()
     try:
         call_command("migrate", verbosity=0, interactive=False)
-        town = municipality_create(code=rb.TOWN_CODE, name=rb.TOWN_NAME)
+        with acting_as(Actor(username="bench:property", channel="cli")):
+            town = municipality_create(code=rb.TOWN_CODE, name=rb.TOWN_NAME)
         log(f"loading about {args.items:,} 土地・家屋 ...")
         start = time.perf_counter()
         load = load_ledger(town, args.items, args.seed, args.batch)

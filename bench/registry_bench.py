@@ -1030,6 +1030,7 @@ def setup(args: argparse.Namespace, bench: Bench) -> Municipality:
     from django.core.management import call_command
     from django.db import connection
 
+    from moyai.platform.audit import Actor, acting_as
     from moyai.platform.models import Municipality
     from moyai.platform.services import municipality_create
     from moyai.platform.tenancy import tenant_context
@@ -1044,7 +1045,8 @@ def setup(args: argparse.Namespace, bench: Bench) -> Municipality:
     if town is None:
         if args.reuse:
             raise SystemExit(f"--reuse: municipality {TOWN_CODE} is not in the database")
-        town = municipality_create(code=TOWN_CODE, name=TOWN_NAME)
+        with acting_as(Actor(username="bench:registry", channel="cli")):
+            town = municipality_create(code=TOWN_CODE, name=TOWN_NAME)
     if args.reuse:
         with tenant_context(town):
             have = Person.objects.count()

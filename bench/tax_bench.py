@@ -272,7 +272,8 @@ def main(argv: list[str] | None = None) -> None:
     total_start = time.perf_counter()
     try:
         call_command("migrate", verbosity=0, interactive=False)
-        town = municipality_create(code=rb.TOWN_CODE, name=rb.TOWN_NAME)
+        with acting_as(Actor(username="bench:tax", channel="cli")):
+            town = municipality_create(code=rb.TOWN_CODE, name=rb.TOWN_NAME)
         log(f"loading {args.persons:,} persons (bulk_population) ...")
         load = rb.load_population(town, args.persons, args.seed, args.batch)
         log(f"  loaded in {load['load_seconds']}s")

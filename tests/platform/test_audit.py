@@ -3,13 +3,15 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 
 from moyai.platform.audit import (
+    Actor,
     ActorMissing,
     _hash_matches,
     _legacy_record_body,
+    acting_as,
     audit_record,
     audit_verify_chain,
 )
-from moyai.platform.models import AuditEvent
+from moyai.platform.models import AuditEvent, Municipality, Role, StaffUser
 from moyai.platform.rules import GENESIS_HASH, chain_hash
 from moyai.platform.tenancy import tenant_context
 
@@ -27,14 +29,23 @@ def _write(town, in_town, n: int) -> list[AuditEvent]:
 
 
 def test_rows_chain_per_municipality(town_a, town_b, in_town) -> None:
+    """Each chain starts with the municipality's own registration (連番 1), then its rows."""
     a = _write(town_a, in_town, 3)
     b = _write(town_b, in_town, 2)
-    assert [e.seq for e in a] == [1, 2, 3]
-    assert [e.seq for e in b] == [1, 2]
-    assert a[0].prev_hash == GENESIS_HASH
+    assert [e.seq for e in a] == [2, 3, 4]
+    assert [e.seq for e in b] == [2, 3]
+    with tenant_context(town_a):
+        first = AuditEvent.objects.get(seq=1)
+    assert (first.action, first.target_type, first.target_id) == (
+        "create",
+        "municipality",
+        "143014",
+    )
+    assert first.prev_hash == GENESIS_HASH and first.actor_username == "cli:test"
+    assert a[0].prev_hash == first.hash
     assert a[1].prev_hash == a[0].hash and a[2].prev_hash == a[1].hash
     report = audit_verify_chain(municipality=town_a)
-    assert report.ok and report.rows == 3 and report.head_hash == a[2].hash
+    assert report.ok and report.rows == 4 and report.head_hash == a[2].hash
 
 
 def test_recording_needs_an_actor(town_a) -> None:
@@ -63,8 +74,8 @@ def test_verify_names_an_edited_row(town_a, town_b, in_town, capsys) -> None:
     with pytest.raises(CommandError, match="失敗した団体: 1"):
         call_command("audit", "verify")
     out = capsys.readouterr().out
-    assert f"連番 3 行ID {rows[2].pk}: 行の内容がハッシュと一致しません" in out
-    assert "143219 寒川町: OK 2 行" in out
+    assert f"連番 {rows[2].seq} 行ID {rows[2].pk}: 行の内容がハッシュと一致しません" in out
+    assert "143219 寒川町: OK 3 行" in out  # its registration and two rows
 
 
 def test_verify_detects_a_deleted_row_and_a_deleted_tail(town_a, in_town, capsys) -> None:
@@ -73,21 +84,22 @@ def test_verify_detects_a_deleted_row_and_a_deleted_tail(town_a, in_town, capsys
     with pytest.raises(CommandError):
         call_command("audit", "verify", "--municipality", town_a.code)
     out = capsys.readouterr().out
-    assert "連番 2〜2 の行がありません" in out
-    assert f"連番 3 行ID {rows[2].pk}: 前の行のハッシュと一致しません" in out
+    gone = rows[1].seq
+    assert f"連番 {gone}〜{gone} の行がありません" in out
+    assert f"連番 {rows[2].seq} 行ID {rows[2].pk}: 前の行のハッシュと一致しません" in out
 
     _as_owner("DELETE FROM platform_auditevent WHERE id = %s", [rows[3].pk])
     _as_owner("DELETE FROM platform_auditevent WHERE id = %s", [rows[2].pk])
-    # Only row 1 is left and it is intact, but the chain head remembers row 4.
+    # Only the first rows are left and intact, but the chain head remembers the last one.
     with pytest.raises(CommandError):
         call_command("audit", "verify", "--municipality", town_a.code)
-    assert "末尾の記録（連番 4）と一致しません" in capsys.readouterr().out
+    assert f"末尾の記録（連番 {rows[3].seq}）と一致しません" in capsys.readouterr().out
 
 
 def test_verify_passes_on_an_untouched_log(town_a, in_town, capsys) -> None:
     _write(town_a, in_town, 3)
     call_command("audit", "verify")
-    assert "143014 葉山町: OK 3 行" in capsys.readouterr().out
+    assert "143014 葉山町: OK 4 行" in capsys.readouterr().out  # its registration and 3 rows
 
 
 def test_a_row_is_bound_to_the_code_not_the_internal_number(town_a, town_b, in_town) -> None:
@@ -103,7 +115,9 @@ def test_a_row_is_bound_to_the_code_not_the_internal_number(town_a, town_b, in_t
 
 def test_rows_hashed_with_the_internal_number_still_verify(town_a, in_town) -> None:
     """Rows written before the chain covered the 団体コード (it covered the internal number)."""
-    rows = _write(town_a, in_town, 3)
+    _write(town_a, in_town, 3)
+    with tenant_context(town_a):
+        rows = list(AuditEvent.objects.order_by("seq"))  # the registration and the 3 rows
     prev = GENESIS_HASH
     for event in rows:
         event.prev_hash = prev
@@ -120,4 +134,31 @@ def test_rows_hashed_with_the_internal_number_still_verify(town_a, in_town) -> N
     assert audit_verify_chain(municipality=town_a).ok
     _as_owner("UPDATE platform_auditevent SET purpose = %s WHERE id = %s", ["改ざん", rows[1].pk])
     report = audit_verify_chain(municipality=town_a)
-    assert [p.seq for p in report.problems] == [2]
+    assert [p.seq for p in report.problems] == [rows[1].seq]
+
+
+def test_staff_registration_is_in_the_municipality_log_without_secrets(town_a, make_staff) -> None:
+    from moyai.platform import services
+    from moyai.platform.errors import ServiceError
+
+    staff = make_staff(town_a, Role.TAX, username="tax-clerk")
+    with tenant_context(town_a):
+        [row] = AuditEvent.objects.filter(target_type="staff")
+    assert (row.action, row.target_id, row.purpose) == ("create", str(staff.user.pk), "職員の登録")
+    assert row.detail == {"username": "tax-clerk", "roles": ["tax"]}  # no password, no key
+    with acting_as(Actor(username="cli:test", channel="cli")), pytest.raises(ServiceError):
+        services.staff_create(
+            municipality=town_a, username="weak", password="short", roles=[Role.TAX]
+        )
+    with tenant_context(town_a):
+        assert AuditEvent.objects.filter(target_type="staff").count() == 1  # refused: no row
+    assert not StaffUser.objects.filter(username="weak").exists()
+
+
+def test_registering_needs_someone_acting(db) -> None:
+    """Nobody recorded as acting: nothing is registered (the audit log would have no actor)."""
+    from moyai.platform import services
+
+    with pytest.raises(ActorMissing):
+        services.municipality_create(code="143014", name="葉山町")
+    assert not Municipality.objects.exists()

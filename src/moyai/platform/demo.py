@@ -73,29 +73,33 @@ def seed_demo(*, password: str | None = None, persons: int = 300) -> DemoSeed:
 
     password = password or f"moyai-{secrets.token_hex(4)}-demo"
     key = secrets.token_hex(20)
-    council = services.council_get_or_create(name=COUNCIL)
-    municipalities: list[Municipality] = []
-    for code, name in MUNICIPALITIES:
-        municipalities.append(services.municipality_create(code=code, name=name, council=council))
-    staff: list[StaffUser] = []
-    for m in municipalities:
-        for role in MUNICIPAL_ROLES:
-            new = services.staff_create(
-                municipality=m,
-                username=demo_username(m.code, role),
-                password=password,
-                roles=[role],
-                display_name=f"{m.name} {role.label}担当",
-                department=f"{role.label}課" if role is not Role.ADMIN else "総務課",
+    # Registered by the demo command: each town's audit log starts with it.
+    with acting_as(Actor(username="cli:demo", channel="cli")):
+        council = services.council_get_or_create(name=COUNCIL)
+        municipalities: list[Municipality] = []
+        for code, name in MUNICIPALITIES:
+            municipalities.append(
+                services.municipality_create(code=code, name=name, council=council)
             )
-            staff.append(new.user)
-    services.staff_create(
-        municipality=None,
-        username="operator",
-        password=password,
-        roles=[Role.OPERATOR],
-        display_name="基盤運用担当",
-    )
+        staff: list[StaffUser] = []
+        for m in municipalities:
+            for role in MUNICIPAL_ROLES:
+                new = services.staff_create(
+                    municipality=m,
+                    username=demo_username(m.code, role),
+                    password=password,
+                    roles=[role],
+                    display_name=f"{m.name} {role.label}担当",
+                    department=f"{role.label}課" if role is not Role.ADMIN else "総務課",
+                )
+                staff.append(new.user)
+        services.staff_create(
+            municipality=None,
+            username="operator",
+            password=password,
+            roles=[Role.OPERATOR],
+            display_name="基盤運用担当",
+        )
     TOTPDevice.objects.update(key=key)
 
     # A 応援 grant from the first town to a disaster officer of the second, as in a drill.

@@ -54,9 +54,19 @@ def municipality_create(*, code: str, name: str, council: Council | None = None)
         raise ServiceError("団体名を入力してください", field="name")
     if Municipality.objects.filter(code=code).exists():
         raise ServiceError(f"団体コード {code} は登録済みです", field="code")
-    return Municipality.objects.create(
+    municipality = Municipality.objects.create(
         code=code, name=name.strip(), prefecture=prefecture_of(code), council=council
     )
+    # The first row of the new municipality's own audit chain: who registered it.
+    with tenant_context(municipality):
+        audit_record(
+            action=AuditAction.CREATE,
+            target_type="municipality",
+            target_id=code,
+            purpose="団体の登録",
+            detail={"name": municipality.name, "council": council.name if council else ""},
+        )
+    return municipality
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,8 @@ def staff_create(
 ) -> NewStaff:
     """職員の登録 with roles and a TOTP device; returns the device secret to hand over once.
 
-    Operators (``Role.OPERATOR``) have no municipality; everybody else belongs to exactly one.
+    Operators (``Role.OPERATOR``) have no municipality; everybody else belongs to exactly one,
+    and the registration (who, with which roles; never the secrets) goes into its audit log.
     """
     is_operator = [str(r) for r in roles] == [Role.OPERATOR.value]
     if is_operator and municipality is not None:
@@ -122,6 +133,15 @@ def staff_create(
     user.save()
     StaffRole.objects.bulk_create([StaffRole(user=user, role=r) for r in checked])
     device = TOTPDevice.objects.create(user=user, name="default", confirmed=True)
+    if municipality is not None:
+        with tenant_context(municipality):
+            audit_record(
+                action=AuditAction.CREATE,
+                target_type="staff",
+                target_id=user.pk,
+                purpose="職員の登録",
+                detail={"username": user.username, "roles": [str(r) for r in checked]},
+            )
     secret = _b32(device.bin_key)
     return NewStaff(user=user, totp_secret_b32=secret, totp_uri=device.config_url)
 

@@ -122,9 +122,9 @@ def test_draft_has_no_pdf(consortium, this_month, cli_actor, make_staff) -> None
 def test_only_the_admin_role_reads_statements(closed, make_staff) -> None:
     a = closed[0]
     own = _own(a)
-    before = traces(closed)
     registry = signed_in_client(make_staff(a, Role.REGISTRY))
     operator = signed_in_client(make_staff(None, Role.OPERATOR, username="op-api"))
+    before = traces(closed)
     for client in (registry, operator):
         assert client.get(BASE).status_code == 403
         assert client.get(f"{BASE}/{own.pk}/pdf").status_code == 403

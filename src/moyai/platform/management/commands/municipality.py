@@ -8,7 +8,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from moyai.platform import services
+from moyai.platform.audit import acting_as
 from moyai.platform.errors import ServiceError
+from moyai.platform.management.base import cli_actor
 from moyai.platform.models import Municipality
 
 
@@ -36,9 +38,10 @@ class Command(BaseCommand):
                 if options["council"]
                 else None
             )
-            m = services.municipality_create(
-                code=options["code"], name=options["name"], council=council
-            )
+            with acting_as(cli_actor()):
+                m = services.municipality_create(
+                    code=options["code"], name=options["name"], council=council
+                )
         except ServiceError as exc:
             raise CommandError(f"{exc.field}: {exc.message}") from None
         self.stdout.write(f"登録しました: {m.code} {m.prefecture}{m.name}")

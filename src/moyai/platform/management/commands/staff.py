@@ -9,7 +9,9 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from moyai.platform import services
+from moyai.platform.audit import acting_as
 from moyai.platform.errors import ServiceError
+from moyai.platform.management.base import cli_actor
 from moyai.platform.models import Municipality, Role
 
 
@@ -38,14 +40,15 @@ class Command(BaseCommand):
                 raise CommandError(f"団体コード {options['municipality']} は登録されていません")
         password = options["password"] or getpass.getpass("パスワード: ")
         try:
-            new = services.staff_create(
-                municipality=municipality,
-                username=options["username"],
-                password=password,
-                roles=[r.strip() for r in options["roles"].split(",") if r.strip()],
-                display_name=options["display_name"],
-                department=options["department"],
-            )
+            with acting_as(cli_actor()):
+                new = services.staff_create(
+                    municipality=municipality,
+                    username=options["username"],
+                    password=password,
+                    roles=[r.strip() for r in options["roles"].split(",") if r.strip()],
+                    display_name=options["display_name"],
+                    department=options["department"],
+                )
         except ServiceError as exc:
             raise CommandError(f"{exc.field}: {exc.message}") from None
         self.stdout.write(f"登録しました: {new.user.username}")
