@@ -120,3 +120,35 @@ def test_task_queue_depth_from_the_task_table(scraper, town_a) -> None:
         == 2
     )
     assert parsed[("moyai_metrics_source_up", (("source", "tasks"),))] == 1
+
+
+@pytest.mark.django_db
+def test_the_newest_backup_of_each_municipality_for_alerting(
+    scraper, town_a, town_b, cli_actor, monkeypatch, tmp_path
+) -> None:
+    """moyai_backup_latest_timestamp_seconds: an alert on ``time() - …`` finds a municipality
+    whose nightly backup stopped (a lock held by a hung process, a broken target)."""
+    from moyai.operations.backup import services as backup
+    from moyai.operations.backup.targets import DirectoryTarget
+    from moyai.operations.metrics import collectors
+
+    monkeypatch.setenv("MOYAI_BACKUP_TARGETS", str(tmp_path / "backups"))
+    collectors._backup_cache.clear()
+    result = backup.backup_tenant(
+        municipality=town_a,
+        kind="full",
+        targets=[DirectoryTarget(tmp_path / "backups")],
+        keys={1: bytes(range(32))},
+    )
+    parsed = samples(scraper.get("/metrics").content.decode())
+    taken = result.taken_at.timestamp()
+    for kind in ("any", "full"):
+        key = (("kind", kind), ("municipality", town_a.code))
+        assert parsed[("moyai_backup_latest_timestamp_seconds", key)] == pytest.approx(taken)
+    assert parsed[("moyai_backup_snapshots", (("municipality", town_a.code),))] == 1
+    assert parsed[("moyai_backup_snapshots", (("municipality", town_b.code),))] == 0
+    assert not any(
+        name == "moyai_backup_latest_timestamp_seconds" and dict(labels)["municipality"] == "143219"
+        for name, labels in parsed
+    )  # never backed up: no timestamp (alert on absent() too)
+    assert parsed[("moyai_metrics_source_up", (("source", "backups"),))] == 1

@@ -1,4 +1,5 @@
-"""Figures read at scrape time: task queue depth and per-tenant counts (no personal data).
+"""Figures read at scrape time: task queue depth, per-tenant counts and the age of each tenant's
+newest backup (no personal data).
 
 The queries touch only platform tables (the task queue, municipalities, staff accounts), never a
 tenant table: ``/metrics`` runs with no tenant context and row-level security would hide tenant
@@ -9,7 +10,9 @@ error page, so that the rest of the scrape still arrives.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Q
@@ -66,6 +69,41 @@ def _tenant_figures() -> Iterator[GaugeMetricFamily]:
     yield staff
 
 
+# The backup figures list every municipality's snapshots on the backup target (a directory
+# listing or an S3 LIST per municipality): read at most every BACKUP_TTL seconds, not per scrape.
+BACKUP_TTL = 300.0
+_backup_cache: dict[str, Any] = {}
+
+
+def _backup_figures() -> Iterator[GaugeMetricFamily]:
+    from moyai.operations.backup.selectors import backup_overview
+
+    now = time.monotonic()
+    if not _backup_cache or now - _backup_cache["at"] > BACKUP_TTL:
+        _backup_cache.update(at=now, rows=backup_overview())
+    latest = GaugeMetricFamily(
+        "moyai_backup_latest_timestamp_seconds",
+        "When the newest snapshot of each municipality (団体コード) was taken, Unix time; kind "
+        "any or full (alert on time() minus this)",
+        labels=["municipality", "kind"],
+    )
+    count = GaugeMetricFamily(
+        "moyai_backup_snapshots",
+        "Snapshots kept for each municipality on the first backup target",
+        labels=["municipality"],
+    )
+    for row in _backup_cache["rows"]:
+        if not row.is_active:
+            continue
+        count.add_metric([row.code], row.count)
+        if row.latest is not None:
+            latest.add_metric([row.code, "any"], row.latest.taken_at.timestamp())
+        if row.latest_full is not None:
+            latest.add_metric([row.code, "full"], row.latest_full.taken_at.timestamp())
+    yield latest
+    yield count
+
+
 class ScrapeCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         up = GaugeMetricFamily(
@@ -91,4 +129,10 @@ class ScrapeCollector(Collector):
         except Exception:
             logger.exception("metrics source tenants failed")
             up.add_metric(["tenants"], 0)
+        try:
+            yield from list(_backup_figures())
+            up.add_metric(["backups"], 1)
+        except Exception:
+            logger.exception("metrics source backups failed")
+            up.add_metric(["backups"], 0)
         yield up
