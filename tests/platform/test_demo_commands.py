@@ -73,6 +73,7 @@ def test_demo_code_on_a_database_without_the_demo_explains(tmp_path) -> None:
 
 
 def test_the_check_uses_the_settings_rule_for_the_data_dir() -> None:
+    """One rule (``platform.paths.data_dir``) for the settings and the check."""
     assert demo_code.data_dir(os.environ, Path.cwd()) == settings.DATA_DIR
     assert demo_code.data_dir({}, Path("/srv/x")) == Path("/srv/x/var")
     assert demo_code.data_dir({"MOYAI_DATA_DIR": "/d"}, Path("/srv/x")) == Path("/d")
@@ -126,7 +127,10 @@ def test_demo_addr_has_help() -> None:
     assert addr.help and "127.0.0.1:8765" in addr.help and "ポート" in addr.help
 
 
-@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+@pytest.mark.skipif(
+    shutil.which("make") is None,
+    reason="make is not installed (pytest was started directly; `make check` always has it)",
+)
 def test_make_demo_passes_the_address() -> None:
     def dry_run(*args: str) -> str:
         done = subprocess.run(

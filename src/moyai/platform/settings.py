@@ -13,12 +13,14 @@ from pathlib import Path
 import dj_database_url
 from csp.constants import NONE, SELF
 
+from moyai.platform.paths import data_dir
+
 ENV = os.environ.get("MOYAI_ENV", "production")
 if ENV not in {"production", "demo", "test"}:
     raise RuntimeError(f"MOYAI_ENV must be production, demo or test, not {ENV!r}")
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("MOYAI_DATA_DIR", Path.cwd() / "var"))
+DATA_DIR = data_dir(os.environ, Path.cwd())
 
 
 def _secret_key() -> str:

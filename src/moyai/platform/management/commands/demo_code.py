@@ -19,15 +19,12 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
+from moyai.platform.paths import data_dir
+
 DATABASE_FILE = "moyai.sqlite3"
 # The source checkout (``src/moyai/platform/management/commands/`` is five levels down), where
 # ``make demo`` runs; for an installed package this is site-packages' parent and has no demo.
 CHECKOUT = Path(__file__).resolve().parents[5]
-
-
-def data_dir(environ: Mapping[str, str], cwd: Path) -> Path:
-    """Where the settings keep the demo's data: the same rule as ``settings.DATA_DIR``."""
-    return Path(environ.get("MOYAI_DATA_DIR", cwd / "var"))
 
 
 def _has_demo(database: Path) -> bool:
