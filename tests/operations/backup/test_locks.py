@@ -473,11 +473,15 @@ def test_the_file_lock_holds_across_processes_and_dies_with_its_holder(tmp_path:
         child.wait()
 
 
+@pytest.mark.postgres
 def test_a_lock_held_by_another_session_on_postgresql(
     town_a, town_b, cli_actor, targets, keys
 ) -> None:
     if connection.vendor != "postgresql":
-        pytest.skip("advisory locks are PostgreSQL's (SQLite: the file-lock test above)")
+        pytest.skip(
+            "advisory locks and pg_stat_activity exist on PostgreSQL only; on SQLite the lock "
+            "is a flock, tested across processes above"
+        )
     populate(town_a, 1)
     other = connection.Database.connect(**connection.get_connection_params())
     try:
